@@ -374,6 +374,14 @@ export class Queue {
     return this.#patch(id, ['dispatching', 'running'], { state: 'queued', worker: null, startedAt: null, pinFront: true });
   }
 
+  /**
+   * Hands a claimed job that has not started back to its place in the queue,
+   * e.g. a job waiting in a worker's own queue when the instructor reorders.
+   */
+  release(id: string): Promise<Job | null> {
+    return this.#patch(id, ['dispatching'], { state: 'queued', worker: null, startedAt: null });
+  }
+
   // ---- snapshots ----------------------------------------------------------
 
   /** Recomputes positions and ETAs (coalescing concurrent calls) and emits `queue.changed`. */

@@ -70,7 +70,7 @@ export class ComfyWorkerClient extends ComfyRest {
   readonly #socket: ComfySocket;
   readonly #tracker = new PromptTracker();
   readonly #waiters = new Map<string, Set<Waiter>>();
-  readonly #recovering = new Map<string, Promise<TerminalResult | null>>();
+  readonly #recovering = new Map<string, { again: boolean; promise: Promise<TerminalResult | null> }>();
   readonly #pollIntervalMs: number;
   #pollTimer: NodeJS.Timeout | null = null;
   #serverFeatures: Record<string, unknown> | null = null;
@@ -221,10 +221,27 @@ export class ComfyWorkerClient extends ComfyRest {
    */
   recover(promptId: string): Promise<TerminalResult | null> {
     const running = this.#recovering.get(promptId);
-    if (running) return running;
-    const attempt = this.#recover(promptId).finally(() => this.#recovering.delete(promptId));
-    this.#recovering.set(promptId, attempt);
-    return attempt;
+    if (running) {
+      // A trigger during a check may carry newer news (e.g. `executing null` after a "still
+      // running" queue answer), so the check runs once more instead of being merged away.
+      running.again = true;
+      return running.promise;
+    }
+    const entry = { again: false, promise: Promise.resolve<TerminalResult | null>(null) };
+    entry.promise = (async () => {
+      try {
+        let result = await this.#recover(promptId);
+        while (result === null && entry.again) {
+          entry.again = false;
+          result = await this.#recover(promptId);
+        }
+        return result;
+      } finally {
+        this.#recovering.delete(promptId);
+      }
+    })();
+    this.#recovering.set(promptId, entry);
+    return entry.promise;
   }
 
   async #recover(promptId: string): Promise<TerminalResult | null> {

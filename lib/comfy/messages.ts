@@ -274,8 +274,8 @@ export const NodeInfoSchema = z.looseObject({
   input: z.record(z.string(), z.unknown()),
   output: z.array(z.unknown()),
   name: z.string(),
-  display_name: z.string().optional(),
-  category: z.string().optional(),
+  display_name: z.string().nullable().optional(),
+  category: z.string().nullable().optional(),
   output_node: z.boolean().optional(),
 });
 export type NodeInfo = z.infer<typeof NodeInfoSchema>;

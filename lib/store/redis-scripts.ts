@@ -53,15 +53,18 @@ end
 `;
 
 /**
- * ARGV: P, id, seat, priority, state, clientRequestId ('' = none), front ('1'|'0'),
+ * ARGV: P, id, seat, priority, clientRequestId ('' = none), front ('1'|'0'),
  * maxQueuedPerSeat, maxDepth, queuedAt, pin ('' = none), then job field/value pairs.
+ * Dedupe comes before the caps, so a retried request never bounces off a full queue. The same id
+ * from the same seat is a resend (ioredis repeats a command whose reply a dropped connection lost)
+ * and answers as a duplicate; from another seat it is a conflict.
  * Ranks come from per-seat high/low water marks, so a seat's ranks never repeat:
  * a job put back in its lane with its old rank lands exactly where it was.
  * Returns {'duplicate', job} | {'seat_cap'|'queue_full', count, limit} | {'exists'} | {'ok', rank}.
  */
 const INSERT = `
-local id, seat, pri, state, crid = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
-local maxSeat, maxDepth = tonumber(ARGV[8]), tonumber(ARGV[9])
+local id, seat, pri, crid = ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local maxSeat, maxDepth = tonumber(ARGV[7]), tonumber(ARGV[8])
 if crid ~= '' then
   local existing = redis.call('HGET', P .. 'req:' .. seat, crid)
   if existing then
@@ -69,31 +72,29 @@ if crid ~= '' then
     if #job > 0 then return {'duplicate', job} end
   end
 end
-if redis.call('EXISTS', jobkey(id)) == 1 then return {'exists'} end
-if state == 'queued' then
-  local depth = tonumber(redis.call('HGET', P .. 'count', 'queued') or '0')
-  if maxDepth > 0 and depth >= maxDepth then return {'queue_full', tostring(depth), ARGV[9]} end
-  local mine = tonumber(redis.call('HGET', P .. 'qseat', seat) or '0')
-  if maxSeat > 0 and mine >= maxSeat then return {'seat_cap', tostring(mine), ARGV[8]} end
-end
+local stored = redis.call('HGET', jobkey(id), 'seat')
+if stored == seat then return {'duplicate', redis.call('HGETALL', jobkey(id))} end
+if stored then return {'exists'} end
+local mine = tonumber(redis.call('HGET', P .. 'qseat', seat) or '0')
+if maxSeat > 0 and mine >= maxSeat then return {'seat_cap', tostring(mine), ARGV[7]} end
+local depth = tonumber(redis.call('HGET', P .. 'count', 'queued') or '0')
+if maxDepth > 0 and depth >= maxDepth then return {'queue_full', tostring(depth), ARGV[8]} end
 local rank
 if redis.call('HSETNX', P .. 'rankhi', seat, 0) == 1 then
   redis.call('HSET', P .. 'ranklo', seat, 0)
   rank = 0
-elseif ARGV[7] == '1' then
+elseif ARGV[6] == '1' then
   rank = redis.call('HINCRBY', P .. 'ranklo', seat, -1)
 else
   rank = redis.call('HINCRBY', P .. 'rankhi', seat, 1)
 end
-redis.call('HSET', jobkey(id), 'rank', rank, unpack(ARGV, 12))
-redis.call('ZADD', P .. 'jobs', ARGV[10], id)
-redis.call('ZADD', P .. 'seatjobs:' .. seat, ARGV[10], id)
+redis.call('HSET', jobkey(id), 'rank', rank, unpack(ARGV, 11))
+redis.call('ZADD', P .. 'jobs', ARGV[9], id)
+redis.call('ZADD', P .. 'seatjobs:' .. seat, ARGV[9], id)
 if crid ~= '' then redis.call('HSET', P .. 'req:' .. seat, crid, id) end
-tally(state, seat, id, 1)
-if state == 'queued' then
-  lane_add(id, pri, seat, rank)
-  if ARGV[11] ~= '' then redis.call('ZADD', P .. 'pins', ARGV[11], id) end
-end
+tally('queued', seat, id, 1)
+lane_add(id, pri, seat, rank)
+if ARGV[10] ~= '' then redis.call('ZADD', P .. 'pins', ARGV[10], id) end
 return {'ok', tostring(rank)}
 `;
 
@@ -127,12 +128,12 @@ end
 return {heads, pinned, redis.call('HGETALL', P .. 'last'), redis.call('HGETALL', P .. 'served')}
 `;
 
-/** ARGV: P, id, worker (JSON). Compare-and-set queued -> dispatching. Returns the job or nil. */
+/** ARGV: P, id, worker (JSON), now. Compare-and-set queued -> dispatching. Returns the job or nil. */
 const CLAIM = `
 local id = ARGV[2]
 local key = jobkey(id)
 local f = redis.call('HMGET', key, 'state', 'seat', 'priority')
-if not f[1] then return false end
+if f[1] ~= 'queued' then return false end
 local seat = f[2]
 lane_remove(id, f[3], seat)
 redis.call('ZREM', P .. 'pins', id)
@@ -141,7 +142,7 @@ tally('dispatching', seat, id, 1)
 redis.call('HSET', P .. 'last', seat, redis.call('INCR', P .. 'seq'))
 redis.call('HINCRBY', P .. 'served', seat, 1)
 redis.call('HINCRBY', key, 'attempts', 1)
-redis.call('HSET', key, 'state', 'dispatching', 'worker', ARGV[3], 'pin', '')
+redis.call('HSET', key, 'state', 'dispatching', 'worker', ARGV[3], 'startedAt', ARGV[4], 'pin', '')
 return redis.call('HGETALL', key)
 `;
 
@@ -186,6 +187,7 @@ if target ~= state then
   end
 end
 if ARGV[5] == '1' and target == 'queued' then
+  redis.call('ZREM', P .. 'pins', id)
   local first = redis.call('ZRANGE', P .. 'pins', 0, 0, 'WITHSCORES')
   local pin = 1
   if #first > 0 then pin = tonumber(first[2]) - 1 end
@@ -209,17 +211,19 @@ end
 return redis.call('HGETALL', key)
 `;
 
-/** ARGV: P, ids… Pins queued ids 1, 2, … in list order; every other pin is cleared. */
+/** ARGV: P, ids… Pins the queued ones 1, 2, … in list order (others and repeats skipped); every other pin is cleared. */
 const SET_PINS = `
 for _, id in ipairs(redis.call('ZRANGE', P .. 'pins', 0, -1)) do
   redis.call('HSET', jobkey(id), 'pin', '')
 end
 redis.call('DEL', P .. 'pins')
+local pin = 0
 for i = 2, #ARGV do
   local id = ARGV[i]
   if redis.call('HGET', jobkey(id), 'state') == 'queued' and not redis.call('ZSCORE', P .. 'pins', id) then
-    redis.call('ZADD', P .. 'pins', i - 1, id)
-    redis.call('HSET', jobkey(id), 'pin', i - 1)
+    pin = pin + 1
+    redis.call('ZADD', P .. 'pins', pin, id)
+    redis.call('HSET', jobkey(id), 'pin', pin)
   end
 end
 return 0

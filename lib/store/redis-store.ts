@@ -78,6 +78,7 @@ export class RedisQueueStore implements QueueStore {
     try {
       await this.#redis.connect();
     } catch (error) {
+      this.#redis.disconnect(); // stop ioredis from retrying in the background
       throw new QueueError('store_unavailable', `cannot connect to Redis: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -90,23 +91,24 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async insert(job: Job, caps: QueueCaps): Promise<InsertResult> {
-    const fields = encodeJob(job);
+    const queued: Job = { ...job, state: 'queued' };
+    // Read back, a job never carries an explicit `workflow: undefined`; neither does the answer.
+    if (queued.workflow === undefined) delete queued.workflow;
     const reply = (await this.#run(SCRIPTS.insert, [
       job.id,
       job.seat,
       job.priority,
-      job.state,
       job.clientRequestId ?? '',
       job.options.front ? '1' : '0',
       caps.maxQueuedPerSeat,
       caps.maxDepth,
       job.queuedAt,
-      job.state === 'queued' && job.pin !== null ? job.pin : '',
-      ...fields,
+      numberField(job.pin),
+      ...encodeJob(queued),
     ])) as Reply[];
     switch (reply[0]) {
       case 'ok':
-        return { ok: true, job: { ...job, rank: Number(reply[1]) }, duplicate: false };
+        return { ok: true, job: { ...queued, rank: Number(reply[1]) }, duplicate: false };
       case 'duplicate':
         return { ok: true, job: decodeJob(reply[1] as string[]), duplicate: true };
       case 'seat_cap':
@@ -149,11 +151,13 @@ export class RedisQueueStore implements QueueStore {
       pinnedHead = { id, seat, priority: priority as PriorityClass, rank: Number(rank), pin: Number(pin), queuedAt: Number(queuedAt) };
       seats[seat] ??= { lastServed: 0, served: 0 };
     }
+    // SMEMBERS has no order; a stable one makes every process (and every retry) see the same list.
+    laneHeads.sort((a, b) => (a.seat < b.seat ? -1 : a.seat > b.seat ? 1 : a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0));
     return { heads: laneHeads, pinned: pinnedHead, seats };
   }
 
-  async claim(id: string, worker: string, _now: number): Promise<Job | null> {
-    const reply = (await this.#run(SCRIPTS.claim, [id, JSON.stringify(worker)])) as string[] | null;
+  async claim(id: string, worker: string, now: number): Promise<Job | null> {
+    const reply = (await this.#run(SCRIPTS.claim, [id, JSON.stringify(worker), now])) as string[] | null;
     return reply ? decodeJob(reply) : null;
   }
 
@@ -227,18 +231,20 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async setSettings(settings: SchedulerSettings): Promise<void> {
-    const valid = SchedulerSettingsSchema.parse(settings);
-    await this.#call('setSettings', () => this.#redis.set(this.#key('settings'), JSON.stringify(valid)));
+    await this.#call('setSettings', () => this.#redis.set(this.#key('settings'), JSON.stringify(settings)));
   }
 
   async publish(signal: StoreSignal): Promise<void> {
-    this.#deliver(signal);
+    // Local watchers get it at once, without waiting for the subscriber connection; their own echo is skipped.
+    queueMicrotask(() => this.#deliver(structuredClone(signal)));
     const message = JSON.stringify({ origin: this.#origin, signal });
     await this.#call('publish', () => this.#redis.publish(this.#channel, message));
   }
 
   watch(listener: Listener): () => void {
-    this.#listeners.add(listener);
+    // Wrapped so one function watching twice gets two independent subscriptions.
+    const own: Listener = (signal) => listener(signal);
+    this.#listeners.add(own);
     if (this.#subscriber === null) {
       const subscriber = this.#redis.duplicate();
       subscriber.on('error', () => {});
@@ -248,7 +254,7 @@ export class RedisQueueStore implements QueueStore {
       this.#subscriber = subscriber;
     }
     return () => {
-      this.#listeners.delete(listener);
+      this.#listeners.delete(own);
     };
   }
 
@@ -315,7 +321,7 @@ function encodeJob(job: Job): string[] {
     'queuedAt', String(job.queuedAt),
     'startedAt', numberField(job.startedAt),
     'finishedAt', numberField(job.finishedAt),
-    'pin', job.state === 'queued' ? numberField(job.pin) : '',
+    'pin', numberField(job.pin),
     'prompt', JSON.stringify(job.prompt),
     'options', JSON.stringify(job.options),
     'worker', JSON.stringify(job.worker),

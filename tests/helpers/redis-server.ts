@@ -80,7 +80,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     throw error;
   }
   const cleanupOnExit = (): void => {
-    (child as ChildProcess | null)?.kill('SIGKILL');
+    child?.kill('SIGKILL');
   };
   process.once('exit', cleanupOnExit);
 

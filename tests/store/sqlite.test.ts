@@ -1,16 +1,38 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { SqliteQueueStore } from '../../lib/store/sqlite-store.ts';
 import { makeJob } from '../helpers/job-factory.ts';
 import { runStoreConformance, type StoreFixture } from './conformance.ts';
 
+const CHILD = fileURLToPath(new URL('./churn-child.ts', import.meta.url));
+
 async function tempDbPath(): Promise<{ path: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'comfy-multi-sqlite-'));
   return { path: join(dir, 'queue.db'), dir };
+}
+
+/** A churn-child in drain mode: resolves `ready` once it has opened the store, claims after `go()`. */
+function drainer(spec: string, name: string): { ready: Promise<void>; go(): void; claimed: Promise<string[]> } {
+  const child = spawn(process.execPath, [CHILD, spec, 'drain', name], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const claimed: string[] = [];
+  const ready = Promise.withResolvers<void>();
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'ready') ready.resolve();
+    else claimed.push(line.replace(/^claimed /, ''));
+  });
+  const done = once(child, 'close').then(([code]) => {
+    assert.equal(code, 0, `drainer ${name} failed`);
+    return claimed;
+  });
+  return { ready: ready.promise, go: () => child.stdin.end('go\n'), claimed: done };
 }
 
 async function openStore(path: string): Promise<SqliteQueueStore> {
@@ -118,6 +140,33 @@ describe('sqlite store specifics', () => {
     } finally {
       await a.close();
       await b.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('three processes draining one file claim every job exactly once', async () => {
+    const { path, dir } = await tempDbPath();
+    try {
+      const store = await openStore(path);
+      const ids: string[] = [];
+      for (let i = 0; i < 300; i++) {
+        const result = await store.insert(makeJob({ seat: `user0${i % 6}` }), { maxQueuedPerSeat: 0, maxDepth: 0 });
+        assert.ok(result.ok);
+        ids.push(result.job.id);
+      }
+      await store.close();
+      const drainers = ['p1', 'p2', 'p3'].map((name) => drainer(`sqlite:${path}`, name));
+      await Promise.all(drainers.map((d) => d.ready));
+      for (const d of drainers) d.go();
+      const perProcess = await Promise.all(drainers.map((d) => d.claimed));
+      const claimed = perProcess.flat();
+      assert.deepEqual(claimed.sort(), ids.sort());
+      const after = await openStore(path);
+      assert.equal((await after.counts()).byState.dispatching, 300);
+      const served = Object.values((await after.candidates()).seats).reduce((sum, s) => sum + s.served, 0);
+      assert.equal(served, 300);
+      await after.close();
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });
