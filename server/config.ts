@@ -8,6 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { SeatIdSchema } from '../lib/job.ts';
+import { BUILTIN_POLICIES } from '../lib/scheduling/settings.ts';
 
 const MiB = 1024 * 1024;
 
@@ -51,7 +52,7 @@ export const ConfigSchema = z.object({
   store: StoreConfigSchema.prefault({ kind: 'sqlite' }),
   scheduler: z
     .object({
-      policy: z.string().min(1).default('round_robin'),
+      policy: z.enum(BUILTIN_POLICIES).default('round_robin'),
       caps: z
         .object({
           max_queued_per_seat: z.number().int().min(0).default(10),
@@ -137,12 +138,18 @@ export function envKeys(): Map<string, EnvKey> {
     const variants = node.oneOf ?? node.anyOf;
     if (node.properties) {
       for (const [key, child] of Object.entries(node.properties)) walk(child, [...path, key]);
-    } else if (variants && variants.every((v) => v.properties?.['kind']?.const !== undefined)) {
+    } else if (variants?.every((v) => v.properties?.['kind']?.const !== undefined)) {
       for (const variant of variants) {
         const kind = String(variant.properties!['kind']!.const);
         for (const [key, child] of Object.entries(variant.properties!)) {
-          add([...path, key], child);
-          if (key !== 'kind') add([...path, key], child, kind, kind);
+          if (key === 'kind') {
+            add([...path, key], child);
+            continue;
+          }
+          // A key only one kind has selects that kind (COMFY_MULTI_PROVIDER_WORKERS means provider.kind local).
+          const only = variants.filter((v) => v.properties?.[key] !== undefined).length === 1;
+          add([...path, key], child, only ? kind : undefined);
+          add([...path, key], child, kind, kind);
         }
       }
     } else {
@@ -240,27 +247,34 @@ export interface LoadedConfig {
  * Reads the YAML file (when given or when ./comfy-multi.yaml exists), applies
  * the environment and validates. Relative paths in the file are relative to the file.
  */
-export async function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: ConfigInput } = {}): Promise<LoadedConfig> {
+export async function loadConfig(
+  options: { file?: string | null; env?: NodeJS.ProcessEnv; overrides?: ConfigInput } = {},
+): Promise<LoadedConfig> {
   const env = options.env ?? process.env;
-  const explicit = options.file ?? env[CONFIG_FILE_ENV];
-  const file = explicit ? resolve(explicit) : resolve('comfy-multi.yaml');
+  // file: null = defaults, overrides and the environment only (the demo).
+  const explicit = options.file === null ? undefined : (options.file ?? env[CONFIG_FILE_ENV]);
+  const file = options.file === null ? null : resolve(explicit ?? 'comfy-multi.yaml');
   let raw: Record<string, unknown> = {};
   let used: string | null = null;
-  try {
-    const text = await readFile(file, 'utf8');
-    used = file;
-    let parsed: unknown;
+  if (file) {
+    let text: string | null = null;
     try {
-      parsed = parseYaml(text) ?? {};
+      text = await readFile(file, 'utf8');
     } catch (error) {
-      throw new ConfigError(file, `is not valid YAML: ${(error as Error).message}`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || explicit) {
+        throw new ConfigError(file, `cannot be read: ${(error as Error).message}`);
+      }
     }
-    if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(file, 'must be a YAML mapping of settings');
-    raw = parsed as Record<string, unknown>;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || explicit) {
-      throw new ConfigError(file, `cannot be read: ${(error as Error).message}`);
+    if (text !== null) {
+      used = file;
+      let parsed: unknown;
+      try {
+        parsed = parseYaml(text) ?? {};
+      } catch (error) {
+        throw new ConfigError(file, `is not valid YAML: ${(error as Error).message}`);
+      }
+      if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new ConfigError(file, 'must be a YAML mapping of settings');
+      raw = parsed as Record<string, unknown>;
     }
   }
   if (options.overrides) raw = deepMerge(raw, options.overrides as Record<string, unknown>);

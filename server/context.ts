@@ -4,13 +4,16 @@
  * Fastify type augmentations that expose them as decorators.
  */
 import type { OutputStore } from '../lib/outputs/output-store.ts';
+import type { InputStager } from '../lib/pool/input-stager.ts';
 import type { WorkerView } from '../lib/pool/types.ts';
 import type { Queue } from '../lib/queue.ts';
 import type { SeatDirectory } from '../lib/seats/seat-directory.ts';
 import type { Announcements } from './announcements.ts';
 import type { Auth, Caller } from './auth/auth.ts';
+import type { ApiTokens } from './auth/tokens.ts';
 import type { Config } from './config.ts';
 import type { EventsHub, PoolEventSource } from './events-hub.ts';
+import type { Metrics } from './metrics.ts';
 import type { RouteDef } from './routes/define.ts';
 import type { Activity, Stats } from './stats.ts';
 
@@ -31,10 +34,14 @@ export interface ServerContext {
   queue: Queue;
   seats: SeatDirectory;
   auth: Auth;
+  tokens: ApiTokens;
   outputs: OutputStore;
+  /** The seats' input folders (<data>/inputs/<seat>/…), where gateway uploads are copied. */
+  inputs: InputStager;
   announcements: Announcements;
   hub: EventsHub;
   stats: Stats;
+  metrics: Metrics;
   activity: Activity;
   pool: PoolHandle | null;
   /** Every /api/v1 route, for the OpenAPI document. */

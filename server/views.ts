@@ -13,6 +13,11 @@ export type Viewer = { role: 'admin' } | { role: 'seat'; seat: string };
 export const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 const seconds = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 100) / 10);
 
+/** A seat's gateway URL; with its code, the one-click login link. */
+export function seatUrl(publicUrl: string, seat: string, code?: string): string {
+  return `${publicUrl}/user/${seat}/${code === undefined ? '' : `?code=${encodeURIComponent(code)}`}`;
+}
+
 /** Each segment encoded on its own, so '/' keeps separating folders. */
 export function outputUrl(jobId: string, file: Pick<OutputFile, 'subfolder' | 'filename'>): string {
   const parts = [...(file.subfolder === '' ? [] : file.subfolder.split('/')), file.filename].map(encodeURIComponent);

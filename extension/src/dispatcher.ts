@@ -28,7 +28,7 @@ export const TERMINAL_EVENTS: ReadonlySet<string> = new Set(['execution_success'
 
 export function comfyToApiEvents(envelope: ComfyEnvelope): ApiEvent[] {
   // Every payload names the job: the server stamps prompt_id = job id, but make sure (gotcha 1).
-  const data = { ...envelope.data, prompt_id: envelope.data['prompt_id'] ?? envelope.job_id };
+  const data: Record<string, unknown> = { ...envelope.data, prompt_id: envelope.data['prompt_id'] ?? envelope.job_id };
   if (envelope.event === 'executing') {
     const node = typeof data['node'] === 'string' ? data['node'] : null;
     const display = typeof data['display_node'] === 'string' ? data['display_node'] : node;

@@ -47,7 +47,7 @@ export function parseEnvelope(text: string): Envelope | null {
     value['queue'] = isQueue(value['queue']) ? value['queue'] : null;
     value['announcements'] = Array.isArray(value['announcements']) ? value['announcements'].filter(isAnnouncement) : [];
   }
-  return value as Envelope;
+  return value as unknown as Envelope;
 }
 
 /** ComfyUI names preview formats as MIME types or as JPEG/PNG. */

@@ -52,7 +52,7 @@ export function badgeText(job: Job | null, depth: number, percent: number | null
   if (!job) return { text: depth > 0 ? `Queue idle · ${depth} waiting` : 'Queue idle', eta: '' };
   if (job.state === 'queued') {
     const place = job.position === null ? 'Queued' : `Queued #${job.position} of ${Math.max(depth, job.position)}`;
-    return { text: place, eta: `starts ${formatEta(job.eta_start)}` };
+    return { text: place, eta: job.eta_start === null ? formatEta(null) : `starts ${formatEta(job.eta_start)}` };
   }
   if (job.state === 'dispatching') return { text: 'Starting…', eta: '' };
   const running = percent === null ? 'Running' : `Running ${percent}%`;

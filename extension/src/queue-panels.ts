@@ -58,10 +58,10 @@ export interface PanelDeps {
   originals: () => Partial<ApiOverrides>;
 }
 
-export function createPanelOverrides(deps: PanelDeps): Partial<ApiOverrides> {
-  const { host, client, state, hidden } = deps;
-
-  const cancel = async (id: string): Promise<boolean> => {
+/** Cancels one of the seat's jobs; false when the server does not know the id (not a comfy-multi job). */
+export function createCancel(client: ApiClient, state: SeatState): (id: string) => Promise<boolean> {
+  return async (id) => {
+    state.noteCancel(id);
     try {
       state.applyJob(await client.cancelJob(id));
       return true;
@@ -72,6 +72,11 @@ export function createPanelOverrides(deps: PanelDeps): Partial<ApiOverrides> {
       throw error;
     }
   };
+}
+
+export function createPanelOverrides(deps: PanelDeps): Partial<ApiOverrides> {
+  const { host, client, state, hidden } = deps;
+  const cancel = createCancel(client, state);
 
   const finished = async (limit: number): Promise<Job[]> => {
     const jobs = await client.listJobs({ states: FINISHED, limit: Math.min(PAGE_LIMIT, limit) });

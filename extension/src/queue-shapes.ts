@@ -34,8 +34,9 @@ export type OutputsMap = Record<string, Record<string, ImageRef[]>>;
 export function outputsMap(outputs: readonly OutputFile[]): OutputsMap {
   const map: OutputsMap = {};
   for (const file of outputs) {
-    const node = (map[file.node_id] ??= {});
-    (node[file.kind] ??= []).push({ filename: file.filename, subfolder: file.subfolder, type: file.type });
+    const node = map[file.node_id] ?? {};
+    map[file.node_id] = node;
+    node[file.kind] = [...(node[file.kind] ?? []), { filename: file.filename, subfolder: file.subfolder, type: file.type }];
   }
   return map;
 }

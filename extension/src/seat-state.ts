@@ -3,7 +3,7 @@
  * Fed by the event stream (snapshot, job, queue, comfy envelopes) and by submissions;
  * read by the badge, the sidebar tab, the toasts and the queue panel patches.
  */
-import type { Announcement, ComfyEnvelope, Job, QueueView } from './contract.ts';
+import type { ComfyEnvelope, Job, QueueView } from './contract.ts';
 import { isPending, isTerminal } from './contract.ts';
 import { TERMINAL_EVENTS } from './dispatcher.ts';
 
@@ -24,6 +24,7 @@ export class SeatState {
   readonly seat: string;
   readonly #jobs = new Map<string, Job>();
   readonly #live = new Map<string, Live>();
+  readonly #cancelledHere = new Set<string>();
   #queue: QueueView | null = null;
   #connected = false;
   readonly #changeListeners = new Set<() => void>();
@@ -108,6 +109,15 @@ export class SeatState {
     this.#liveOf(jobId).started = true;
   }
 
+  /** Remembers that this page asked to cancel the job (so its end needs no toast). */
+  noteCancel(jobId: string): void {
+    this.#cancelledHere.add(jobId);
+  }
+
+  cancelledHere(jobId: string): boolean {
+    return this.#cancelledHere.has(jobId);
+  }
+
   markEnded(jobId: string): void {
     this.#liveOf(jobId).ended = true;
   }
@@ -115,7 +125,7 @@ export class SeatState {
   /** True when the UI saw the job start but not ComfyUI's own end of it. */
   needsSyntheticEnd(jobId: string): boolean {
     const live = this.#live.get(jobId);
-    return live !== undefined && live.started && !live.ended;
+    return live?.started === true && !live.ended;
   }
 
   applySnapshot(jobs: readonly Job[], queue: QueueView | null): void {

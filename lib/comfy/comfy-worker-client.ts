@@ -16,7 +16,7 @@ import { ComfyRest, type ComfyRestOptions, type SubmitResult } from './comfy-res
 import { ComfySocket } from './comfy-socket.ts';
 import { type PromptMessage, parseServerMessage } from './messages.ts';
 import { type PreviewEvent, PromptTracker, type TextEvent } from './prompt-tracker.ts';
-import { lostResult, type TerminalResult, terminalFromHistory, terminalFromJob } from './terminal.ts';
+import { missingResult, type TerminalResult, terminalFromHistory, terminalFromJob } from './terminal.ts';
 
 export interface ComfyWorkerClientOptions extends ComfyRestOptions {
   /** The pool's own client id (never a browser's); default a fresh 32-hex id. */
@@ -142,8 +142,9 @@ export class ComfyWorkerClient extends ComfyRest {
   async submit(prompt: Prompt, options: SubmitOptions): Promise<SubmitResult> {
     await this.connect();
     const { promptId } = options;
-    // Owned before posting: execution_start can arrive before the HTTP answer.
-    const record = this.#tracker.own(promptId);
+    // Owned before posting: execution_start can arrive before the HTTP answer. A resubmitted id
+    // (requeued after `lost`, released and dispatched again) starts from a clean record.
+    const record = this.#tracker.begin(promptId);
     record.submitting = true;
     let result: SubmitResult;
     try {
@@ -161,9 +162,26 @@ export class ComfyWorkerClient extends ComfyRest {
     return result;
   }
 
+  /**
+   * Removes a queued prompt (see ComfyRest.cancelPending). When it was removed, its waiters and
+   * `terminal` listeners learn so: `interrupted` (or the live message, if it was already running).
+   */
+  override async cancelPending(promptId: string): Promise<boolean> {
+    const cancelled = await super.cancelPending(promptId);
+    const record = this.#tracker.get(promptId);
+    if (cancelled && record && !record.result) {
+      record.cancelled = true;
+      this.#recoverQuietly(promptId);
+    }
+    return cancelled;
+  }
+
   /** Takes ownership of a prompt submitted earlier (e.g. before a restart) so its events are relayed. */
   adopt(promptId: string): void {
-    this.#tracker.own(promptId);
+    const record = this.#tracker.own(promptId);
+    // It was submitted under another client id, so its events go there: learn its end by polling.
+    record.poll = true;
+    this.#ensurePolling();
   }
 
   /**
@@ -260,7 +278,7 @@ export class ComfyWorkerClient extends ComfyRest {
         if (!result) return null;
       }
     }
-    this.#settle(result ?? lostResult(promptId));
+    this.#settle(result ?? missingResult(promptId, record.cancelled));
     return this.#tracker.get(promptId)?.result ?? null;
   }
 

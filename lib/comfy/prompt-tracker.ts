@@ -54,6 +54,8 @@ export interface PromptRecord {
   submitting: boolean;
   /** Its events may go to another client id (409 resubmit): learn its end by polling. */
   poll: boolean;
+  /** We removed it from the worker's queue, so vanishing from the worker means cancelled, not lost. */
+  cancelled: boolean;
 }
 
 export interface AcceptedMessage {
@@ -89,11 +91,14 @@ export class PromptTracker {
   }
 
   own(promptId: string): PromptRecord {
-    let record = this.#records.get(promptId);
-    if (!record) {
-      record = { promptId, messages: [], outputs: {}, result: null, submitting: false, poll: false };
-      this.#records.set(promptId, record);
-    }
+    return this.#records.get(promptId) ?? this.begin(promptId);
+  }
+
+  /** A fresh record for a new run of `promptId` (a resubmit must not inherit an old result). */
+  begin(promptId: string): PromptRecord {
+    const record: PromptRecord = { promptId, messages: [], outputs: {}, result: null, submitting: false, poll: false, cancelled: false };
+    this.#records.delete(promptId);
+    this.#records.set(promptId, record);
     return record;
   }
 
@@ -132,12 +137,8 @@ export class PromptTracker {
       record = this.own(promptId);
     }
     const message = { type: incoming.type, promptId, data } as PromptMessage;
-    if (message.type === 'execution_start' && record.result) {
-      // Cores before 0.24 run a resubmitted id again: a new run of the same prompt.
-      record.messages = [];
-      record.outputs = {};
-      record.result = null;
-    }
+    // Cores before 0.24 run a resubmitted id again: a new run of the same prompt.
+    if (message.type === 'execution_start' && record.result) record = this.begin(promptId);
     if (!NOT_KEPT.has(message.type)) record.messages.push(message);
     this.#track(message, record);
 

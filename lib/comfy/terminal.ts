@@ -74,6 +74,7 @@ export function terminalFromJob(promptId: string, job: JobDetail): TerminalResul
   return { promptId, status: job.status === 'completed' ? 'success' : 'error', messages: [], outputs, error, source: 'job' };
 }
 
-export function lostResult(promptId: string): TerminalResult {
-  return { promptId, status: 'lost', messages: [], outputs: {}, error: null, source: 'missing' };
+/** The worker knows nothing of the prompt: lost, or — when we removed it from the queue — interrupted. */
+export function missingResult(promptId: string, cancelled: boolean): TerminalResult {
+  return { promptId, status: cancelled ? 'interrupted' : 'lost', messages: [], outputs: {}, error: null, source: 'missing' };
 }

@@ -60,7 +60,7 @@ export class RedisQueueStore implements QueueStore {
   readonly #prefix: string;
   readonly #redis: Redis;
   readonly #channel: string;
-  /** Tags this instance's signals so it can skip its own echo (they are delivered locally at once). */
+  /** Tags this instance's signals so it can skip their echo: local watchers get them without the round trip. */
   readonly #origin = randomUUID();
   readonly #listeners = new Set<Listener>();
   #subscriber: Redis | null = null;
@@ -125,7 +125,6 @@ export class RedisQueueStore implements QueueStore {
   }
 
   async list(query: JobQuery): Promise<JobPage> {
-    if (query.states !== undefined && query.states.length === 0) return { jobs: [], nextCursor: null };
     const limit = Math.min(Math.max(Math.trunc(query.limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
     const index = query.seat === undefined ? 'jobs' : `seatjobs:${query.seat}`;
     const reply = (await this.#run(SCRIPTS.list, [index, query.cursor ?? '', limit, (query.states ?? []).join(',')])) as Reply[];
@@ -151,8 +150,8 @@ export class RedisQueueStore implements QueueStore {
       pinnedHead = { id, seat, priority: priority as PriorityClass, rank: Number(rank), pin: Number(pin), queuedAt: Number(queuedAt) };
       seats[seat] ??= { lastServed: 0, served: 0 };
     }
-    // SMEMBERS has no order; a stable one makes every process (and every retry) see the same list.
-    laneHeads.sort((a, b) => (a.seat < b.seat ? -1 : a.seat > b.seat ? 1 : a.priority < b.priority ? -1 : a.priority > b.priority ? 1 : 0));
+    // SMEMBERS order changes when Redis rebuilds the set (e.g. on an AOF reload); sorted, the answer is stable.
+    laneHeads.sort((a, b) => (laneName(a) < laneName(b) ? -1 : 1));
     return { heads: laneHeads, pinned: pinnedHead, seats };
   }
 
@@ -301,6 +300,8 @@ export class RedisQueueStore implements QueueStore {
     }
   }
 }
+
+const laneName = (head: LaneHead): string => `${head.seat} ${head.priority}`;
 
 function* pairs(flat: readonly string[]): Generator<[string, string]> {
   for (let i = 0; i + 1 < flat.length; i += 2) yield [flat[i]!, flat[i + 1]!];

@@ -367,7 +367,7 @@ export class SqliteQueueStore implements QueueStore {
   async publish(signal: StoreSignal): Promise<void> {
     const channel = channels.get(this.channelKey);
     // Delivered after the caller's current step, as a pub/sub message would be.
-    if (channel && signal.kind !== 'settings') queueMicrotask(() => channel.emit('signal', structuredClone(signal)));
+    if (channel) queueMicrotask(() => channel.emit('signal', structuredClone(signal)));
   }
 
   watch(listener: (signal: StoreSignal) => void): () => void {

@@ -4,8 +4,11 @@
  * own errors (bad JSON, oversized or unsupported bodies, bad URLs), unknown
  * routes and anything unexpected (logged, answered as a plain 500).
  */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isQueueError } from '../../lib/errors.ts';
+import { HttpError } from '../http-error.ts';
 import { shared } from './shared.ts';
 
 export interface ErrorPayload {
@@ -34,6 +37,9 @@ const FASTIFY_ERRORS: Record<string, { status: number; code: string; message?: s
 
 export function errorPayload(error: unknown): { status: number; body: ErrorPayload } {
   if (isQueueError(error)) return { status: error.status, body: error.toJSON() };
+  if (error instanceof HttpError) {
+    return { status: error.status, body: { code: error.code, message: error.message, ...(error.field ? { field: error.field } : {}) } };
+  }
   const fastifyError = error as Partial<FastifyError> & { status?: number };
   const known = fastifyError.code ? FASTIFY_ERRORS[fastifyError.code] : undefined;
   if (known) return { status: known.status, body: { code: known.code, message: known.message ?? cleanMessage(fastifyError.message) } };
@@ -53,6 +59,23 @@ export function handleError(error: unknown, request: FastifyRequest, reply: Fast
   return sendError(reply, status, body);
 }
 
+/**
+ * Requests Node cannot even parse (no body framing, oversized headers, a
+ * timeout) never reach a route; they get the same error shape, written raw.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const status = error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : error.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  const message = status === 408 ? 'the request took too long' : status === 431 ? 'the request headers are too large' : 'the request is not valid HTTP';
+  const body = JSON.stringify({ error: { code: status === 408 ? 'timeout' : 'invalid_request', message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy();
+}
+
 export const errorsPlugin = shared(async function errors(app: FastifyInstance) {
   app.setErrorHandler((error, request, reply) => handleError(error, request, reply));
   app.setNotFoundHandler((request, reply) =>
@@ -62,7 +85,8 @@ export const errorsPlugin = shared(async function errors(app: FastifyInstance) {
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '')) done(null, undefined);
-    else json(request, body, done);
+    const text = String(body);
+    if (text.trim() === '') done(null, undefined);
+    else json(request, text, done);
   });
 });

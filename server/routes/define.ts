@@ -34,9 +34,12 @@ export interface RouteDef<P = unknown, Q = unknown, B = unknown> {
   handler: (context: RouteContext<P, Q, B>) => unknown;
 }
 
-/** Identity helper that keeps the generic types of one route together. */
-export function defineRoute<P = unknown, Q = unknown, B = unknown>(def: RouteDef<P, Q, B>): RouteDef<P, Q, B> {
-  return def;
+/**
+ * Checks one route's handler against its own schemas, then erases the types:
+ * at run time the handler only ever receives what those schemas parsed.
+ */
+export function defineRoute<P = unknown, Q = unknown, B = unknown>(def: RouteDef<P, Q, B>): RouteDef {
+  return def as unknown as RouteDef;
 }
 
 /** Validates one part of the request; the first issue names the field. */
@@ -50,8 +53,8 @@ export function parsePart<T>(schema: z.ZodType<T> | undefined, value: unknown, p
   throw new QueueError(part === 'params' && issue.path[0] === 'id' ? 'not_found' : 'invalid_request', `${where}: ${issue.message}`, { field });
 }
 
-export function registerRoutes(app: FastifyInstance, defs: RouteDef<never, never, never>[] | RouteDef[]): void {
-  for (const def of defs as RouteDef[]) {
+export function registerRoutes(app: FastifyInstance, defs: RouteDef[]): void {
+  for (const def of defs) {
     app.cm.routes.push(def);
     app.route({
       method: def.method,

@@ -66,11 +66,19 @@ async function listAll(store: QueueStore, query: { seat?: string; states?: JobSt
 const nonZero = (counts: Record<string, number>): Record<string, number> =>
   Object.fromEntries(Object.entries(counts).filter(([, n]) => n !== 0));
 
-/** Resolves with the first signal the listener sees that matches. */
-function nextSignal(store: QueueStore, match: (s: StoreSignal) => boolean): Promise<StoreSignal> {
-  return new Promise((resolve) => {
+/**
+ * Resolves with the first signal a new watcher sees that matches. Rejects after `giveUpMs`
+ * so a store that drops a signal fails the test instead of hanging it.
+ */
+export function nextSignal(store: QueueStore, match: (s: StoreSignal) => boolean, giveUpMs = 5000): Promise<StoreSignal> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`no matching signal was delivered within ${giveUpMs} ms`));
+    }, giveUpMs);
     const stop = store.watch((signal) => {
       if (!match(signal)) return;
+      clearTimeout(timer);
       stop();
       resolve(signal);
     });

@@ -10,7 +10,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { SqliteQueueStore } from '../../lib/store/sqlite-store.ts';
 import { makeJob } from '../helpers/job-factory.ts';
-import { runStoreConformance, type StoreFixture } from './conformance.ts';
+import { nextSignal, runStoreConformance, type StoreFixture } from './conformance.ts';
 
 const CHILD = fileURLToPath(new URL('./churn-child.ts', import.meta.url));
 
@@ -176,12 +176,7 @@ describe('sqlite store specifics', () => {
     const a = await openStore(path);
     const b = await openStore(path);
     try {
-      const received = new Promise((resolve) => {
-        const stop = b.watch((signal) => {
-          stop();
-          resolve(signal);
-        });
-      });
+      const received = nextSignal(b, () => true);
       await a.publish({ kind: 'settings' });
       assert.deepEqual(await received, { kind: 'settings' });
     } finally {

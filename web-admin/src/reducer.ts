@@ -251,6 +251,7 @@ export function reduce(state: AdminState, action: Action): AdminState {
       return { ...state, toasts: [...state.toasts, toast].slice(-TOASTS_KEPT), nextToastId: state.nextToastId + 1 };
     }
     case 'toast.dismiss':
+      if (!state.toasts.some((toast) => toast.id === action.id)) return state;
       return { ...state, toasts: state.toasts.filter((toast) => toast.id !== action.id) };
   }
 }

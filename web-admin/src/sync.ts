@@ -57,12 +57,15 @@ const connection = new EventsConnection(store, {
     }, SEAT_REFRESH_DEBOUNCE_MS);
   },
   async stillAuthorised() {
+    let authorised: boolean;
     try {
-      return (await api.session()).role === 'admin';
+      authorised = (await api.session()).role === 'admin';
     } catch (error) {
       // A server that is down says nothing about the session: keep retrying.
-      return !(error instanceof ApiError && error.status === 401);
+      authorised = !(error instanceof ApiError && error.status === 401);
     }
+    if (!authorised) store.dispatch({ type: 'session', auth: 'anonymous' });
+    return authorised;
   },
 });
 

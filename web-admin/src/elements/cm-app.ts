@@ -68,17 +68,13 @@ export class CmApp extends LitElement {
       .announcements {
         grid-column: span 4;
       }
-      .seats {
-        grid-column: span 7;
-      }
+      .seats,
       .stats {
-        grid-column: span 5;
+        grid-column: span 12;
       }
       /* Tablets (portrait and small landscape): two columns, queue full width. */
       @media (max-width: 1100px) {
-        .queue,
-        .seats,
-        .stats {
+        .queue {
           grid-column: span 12;
         }
         .running,

@@ -4,7 +4,7 @@ import { barLayout } from '../charts.ts';
 
 const LABEL_WIDTH = 64;
 const VALUE_WIDTH = 40;
-const ROW = 16;
+const ROW = 18;
 
 export class CmBarChart extends LitElement {
   static override properties = { items: { attribute: false }, label: {}, max: { type: Number }, format: { attribute: false } };
@@ -20,7 +20,7 @@ export class CmBarChart extends LitElement {
     .label,
     .value {
       fill: var(--muted);
-      font-size: 10px;
+      font-size: 11px;
     }
     .bar {
       fill: var(--accent);
@@ -50,7 +50,7 @@ export class CmBarChart extends LitElement {
 
   override render() {
     if (this.items.length === 0) return html`<p>no data yet</p>`;
-    const width = 320;
+    const width = 300;
     const height = this.items.length * ROW + 4;
     const box = { width: width - LABEL_WIDTH - VALUE_WIDTH, height, pad: 2 };
     const bars = barLayout(this.items, box, this.max);

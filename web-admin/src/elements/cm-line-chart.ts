@@ -10,7 +10,9 @@ export interface ChartSeries {
   filled?: boolean;
 }
 
-const BOX = { width: 320, height: 110, pad: 4 };
+const BOX = { width: 320, height: 100, pad: 4 };
+/** Room under the plot for the time labels. */
+const AXIS = 14;
 
 const clock = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 
@@ -30,7 +32,7 @@ export class CmLineChart extends LitElement {
     }
     .axis {
       fill: var(--muted);
-      font-size: 9px;
+      font-size: 10px;
     }
     .legend {
       display: flex;
@@ -68,7 +70,7 @@ export class CmLineChart extends LitElement {
       return `${s.name} ${last ? `${Math.round(last.y!)}${this.unit}` : 'no data'}`;
     });
     const mid = BOX.pad + (BOX.height - 2 * BOX.pad) / 2;
-    return html`<svg viewBox="0 0 ${BOX.width} ${BOX.height}" role="img" aria-label="${this.label}: ${empty ? 'no data yet' : `latest ${latest.join(', ')}`}">
+    return html`<svg viewBox="0 0 ${BOX.width} ${BOX.height + AXIS}" role="img" aria-label="${this.label}: ${empty ? 'no data yet' : `latest ${latest.join(', ')}`}">
         <line class="grid" x1=${BOX.pad} x2=${BOX.width - BOX.pad} y1=${BOX.pad} y2=${BOX.pad}></line>
         <line class="grid" x1=${BOX.pad} x2=${BOX.width - BOX.pad} y1=${mid} y2=${mid}></line>
         <line class="grid" x1=${BOX.pad} x2=${BOX.width - BOX.pad} y1=${BOX.height - BOX.pad} y2=${BOX.height - BOX.pad}></line>
@@ -77,11 +79,11 @@ export class CmLineChart extends LitElement {
             ${s.filled ? svg`<path d=${areaPath(s.points, BOX, domain)} style="fill:${s.colour};fill-opacity:0.16"></path>` : nothing}
             <path d=${linePath(s.points, BOX, domain)} style="fill:none;stroke:${s.colour};stroke-width:1.6;stroke-linejoin:round"></path>`,
         )}
-        <text class="axis" x=${BOX.width - BOX.pad} y="12" text-anchor="end">${domain.yMax}${this.unit}</text>
+        <text class="axis" x=${BOX.width - BOX.pad - 2} y="14" text-anchor="end">max ${domain.yMax}${this.unit}</text>
         ${empty
           ? svg`<text class="axis" x=${BOX.width / 2} y=${mid + 3} text-anchor="middle">no data yet</text>`
-          : svg`<text class="axis" x=${BOX.pad} y=${BOX.height - 6}>${clock(domain.x0)}</text>
-              <text class="axis" x=${BOX.width - BOX.pad} y=${BOX.height - 6} text-anchor="end">${clock(domain.x1)}</text>`}
+          : svg`<text class="axis" x=${BOX.pad} y=${BOX.height + AXIS - 3}>${clock(domain.x0)}</text>
+              <text class="axis" x=${BOX.width - BOX.pad} y=${BOX.height + AXIS - 3} text-anchor="end">${clock(domain.x1)}</text>`}
       </svg>
       <div class="legend" aria-hidden="true">
         ${this.series.map((s) => html`<span><span class="swatch" style="background:${s.colour}"></span>${s.name}</span>`)}

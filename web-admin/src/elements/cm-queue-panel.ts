@@ -117,6 +117,17 @@ export class CmQueuePanel extends LitElement {
     this.dropTarget = null;
   }
 
+  /** Moves a job by keyboard or click and keeps focus on the moved row, which the re-render relocates. */
+  async #move(job: Job, position: number, button: string): Promise<void> {
+    await actions.moveTo(job, position);
+    await this.updateComplete;
+    const row = this.renderRoot.querySelector(`tr[data-job-id="${job.id}"]`);
+    const target =
+      row?.querySelector<HTMLButtonElement>(`button[data-move="${button}"]:not(:disabled)`) ??
+      row?.querySelector<HTMLButtonElement>('button:not(:disabled)');
+    target?.focus();
+  }
+
   async #cancel(job: Job): Promise<void> {
     const running = job.state !== 'queued';
     const ok = await confirmAction({
@@ -226,9 +237,9 @@ export class CmQueuePanel extends LitElement {
       <td>
         <div class="actions">
           ${isQueued
-            ? html`<button type="button" class="icon" aria-label="Move ${name} up" title="Move up" ?disabled=${index <= 0} @click=${() => void actions.moveTo(job, job.position! - 1)}>↑</button>
-                <button type="button" class="icon" aria-label="Move ${name} down" title="Move down" ?disabled=${index === queued.length - 1} @click=${() => void actions.moveTo(job, job.position! + 1)}>↓</button>
-                <button type="button" class="icon" aria-label="Move ${name} to the front" title="Move to front" ?disabled=${index === 0} @click=${() => void actions.moveTo(job, 1)}>⤒</button>`
+            ? html`<button type="button" class="icon" data-move="up" aria-label="Move ${name} up" title="Move up" ?disabled=${index <= 0 || job.position === null} @click=${() => void this.#move(job, job.position! - 1, 'up')}>↑</button>
+                <button type="button" class="icon" data-move="down" aria-label="Move ${name} down" title="Move down" ?disabled=${index === queued.length - 1 || job.position === null} @click=${() => void this.#move(job, job.position! + 1, 'down')}>↓</button>
+                <button type="button" class="icon" data-move="front" aria-label="Move ${name} to the front" title="Move to front" ?disabled=${index === 0} @click=${() => void this.#move(job, 1, 'front')}>⤒</button>`
             : nothing}
           ${finished
             ? nothing

@@ -32,6 +32,9 @@ export class CmSeatsPanel extends LitElement {
       .dot.online {
         background: var(--ok);
       }
+      .who {
+        white-space: nowrap;
+      }
       .num {
         font-variant-numeric: tabular-nums;
         text-align: right;
@@ -40,7 +43,6 @@ export class CmSeatsPanel extends LitElement {
         display: flex;
         gap: 0.25rem;
         justify-content: flex-end;
-        flex-wrap: wrap;
       }
       tr.disabled td:not(:last-child) {
         opacity: 0.55;
@@ -123,8 +125,12 @@ export class CmSeatsPanel extends LitElement {
     const { link, withCode } = this.#link(seat);
     const busy = seat.queued + seat.running > 0;
     return html`<tr data-seat=${seat.seat} class=${seat.disabled ? 'disabled' : ''}>
-      <td><span class="dot ${seat.online ? 'online' : ''}"></span><span class="visually-hidden">${seat.online ? 'online' : 'offline'}</span>${seat.seat}</td>
-      <td>${seat.name !== seat.seat ? seat.name : ''} ${seat.disabled ? html`<span class="badge disabled">disabled</span>` : nothing}</td>
+      <td class="who">
+        <span class="dot ${seat.online ? 'online' : ''}" title=${seat.online ? 'online' : 'offline'}></span><span class="visually-hidden">${seat.online ? 'online' : 'offline'}</span>
+        <strong>${seat.seat}</strong>
+        ${seat.name && seat.name !== seat.seat ? html`<span class="muted small">${seat.name}</span>` : nothing}
+        ${seat.disabled ? html`<span class="badge disabled">disabled</span>` : nothing}
+      </td>
       <td class="num">${seat.queued}</td>
       <td class="num">${seat.running}</td>
       <td class="num">${seat.done}</td>
@@ -158,7 +164,6 @@ export class CmSeatsPanel extends LitElement {
           <thead>
             <tr>
               <th>Seat</th>
-              <th>Name</th>
               <th class="num">Queued</th>
               <th class="num">Running</th>
               <th class="num">Done</th>

@@ -36,13 +36,16 @@ export class CmWorkersPanel extends LitElement {
         display: flex;
         gap: 0.5rem;
         align-items: center;
-        flex-wrap: wrap;
       }
       .name {
         font-weight: 650;
       }
-      .spacer {
+      .device {
         flex: 1;
+        min-width: 0;
+        overflow: hidden;
+        text-overflow: ellipsis;
+        white-space: nowrap;
       }
       .mem {
         display: grid;
@@ -93,8 +96,7 @@ export class CmWorkersPanel extends LitElement {
       <div class="top">
         <span class="name">${worker.id}</span>
         <span class="badge ${worker.state}" data-role="state">${worker.state}</span>
-        <span class="muted small">${worker.system?.device ?? worker.provider}</span>
-        <span class="spacer"></span>
+        <span class="muted small device" title=${worker.system?.device ?? worker.provider}>${worker.system?.device ?? worker.provider}</span>
         ${stopped
           ? html`<button type="button" aria-label="Enable ${worker.id}" @click=${() => void actions.enableWorker(worker.id)}>Enable</button>`
           : html`<button type="button" class="danger" aria-label="Drain ${worker.id}" @click=${() => void this.#drain(worker)}>Drain</button>`}
