@@ -127,11 +127,12 @@ function loadAsset(name: string): Record<string, unknown> {
   return parseJson(readFileSync(new URL(name, ASSETS), 'utf8')) as Record<string, unknown>;
 }
 
-/** ComfyUI 0.8.0's stock nodes plus RigSlowProgress, as recorded. */
+let defaultInfo: Record<string, unknown> | null = null;
+
+/** ComfyUI 0.8.0's stock nodes plus RigSlowProgress, as recorded (parsed once per process; treat as read-only). */
 export function defaultObjectInfo(): Record<string, unknown> {
-  const base = loadAsset('object_info-0.8.0.json');
-  const rig = loadAsset('object_info-rig-testnodes.json');
-  return Object.assign(base, rig);
+  defaultInfo ??= Object.assign(loadAsset('object_info-0.8.0.json'), loadAsset('object_info-rig-testnodes.json'));
+  return defaultInfo;
 }
 
 export class NodeCatalog {
