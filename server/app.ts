@@ -97,6 +97,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     trustProxy: config.trust_proxy,
     routerOptions: { maxParamLength: 2000 },
     clientErrorHandler,
+    // During shutdown a request on an open connection is still served (with our error shapes), then its connection closes.
+    return503OnClosing: false,
     // Fastify's own early errors (a malformed URL) get our error shape too.
     frameworkErrors: (error, _request, reply) => {
       const { status, body } = errorPayload(error);
@@ -109,7 +111,26 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.decorate('auth', auth);
 
   await app.register(errorsPlugin);
-  await app.register(websocket, { options: { maxPayload: 1024 * 1024 } });
+  await app.register(websocket, {
+    options: { maxPayload: 1024 * 1024 },
+    // "Going away" (1001) tells browsers to reconnect (and resume) rather than treat it as an error.
+    preClose(this: FastifyInstance, done: () => void) {
+      for (const client of this.websocketServer.clients) {
+        client.close(1001, 'server shutting down');
+        setTimeout(() => client.terminate(), 1000).unref();
+      }
+      this.websocketServer.close(() => done());
+    },
+  });
+  // Requests in flight when shutdown starts close their keep-alive connection after answering,
+  // so the server stops as soon as they are done instead of waiting out the keep-alive timeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   await app.register(authPlugin);
   await app.register(sessionRoutes);
   await app.register(jobRoutes);

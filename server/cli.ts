@@ -3,6 +3,7 @@
  * The comfy-multi command: start | demo | seats | simulate | check.
  * Arguments are parsed with node:util's parseArgs; every command has --help.
  */
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, ENV_PREFIX, type LoadedConfig, loadConfig, publicUrl } from './config.ts';
 import { seatUrl } from './views.ts';
@@ -132,7 +133,23 @@ async function probe(url: string, path: string): Promise<{ ok: boolean; text: st
     if (!response.ok) return { ok: false, text: `HTTP ${response.status}` };
     return { ok: true, text: JSON.stringify(body).slice(0, 120) };
   } catch (error) {
-    return { ok: false, text: (error as Error).message };
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
+    return { ok: false, text: cause?.code ?? cause?.message ?? (error as Error).message };
+  }
+}
+
+async function checkStore(config: LoadedConfig['config'], dataDir: string): Promise<{ ok: boolean; text: string }> {
+  if (config.store.kind === 'sqlite' && !existsSync(dataDir)) return { ok: true, text: `${dataDir} does not exist yet; start creates it` };
+  const { openStore } = await import('./stores.ts');
+  const store = openStore(config, dataDir);
+  try {
+    await store.init();
+    const counts = await store.counts();
+    return { ok: true, text: `${counts.byState.queued} queued, ${counts.byState.running} running` };
+  } catch (error) {
+    return { ok: false, text: error instanceof Error ? error.message : String(error) };
+  } finally {
+    await store.close().catch(() => undefined);
   }
 }
 
@@ -146,17 +163,8 @@ async function check(args: string[]): Promise<void> {
     if (!ok) failures++;
     process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} ${what}: ${text}\n`);
   };
-  const { openStore } = await import('./stores.ts');
-  const store = openStore(config, dataDir);
-  try {
-    await store.init();
-    const counts = await store.counts();
-    report(`store (${store.kind})`, true, `${counts.byState.queued} queued, ${counts.byState.running} running`);
-  } catch (error) {
-    report(`store (${store.kind})`, false, error instanceof Error ? error.message : String(error));
-  } finally {
-    await store.close().catch(() => undefined);
-  }
+  const store = await checkStore(config, dataDir);
+  report(`store (${config.store.kind})`, store.ok, store.text);
   if (config.provider.workers.length === 0) report('workers', false, 'provider.workers is empty');
   for (const worker of config.provider.workers) {
     const result = await probe(worker.url, '/system_stats');

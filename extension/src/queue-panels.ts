@@ -63,7 +63,7 @@ export function createCancel(client: ApiClient, state: SeatState): (id: string) 
   return async (id) => {
     state.noteCancel(id);
     try {
-      state.applyJob(await client.cancelJob(id));
+      state.noteJob(await client.cancelJob(id));
       return true;
     } catch (error) {
       // 409: it already finished, which is what the participant wanted anyway.

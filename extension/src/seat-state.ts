@@ -20,6 +20,9 @@ interface Live {
 
 export type JobTransition = (job: Job, previous: Job | null) => void;
 
+/** How far along a job is; a REST answer never moves a job to a lower rank. */
+const STATE_RANK: Record<Job['state'], number> = { queued: 0, dispatching: 1, running: 2, succeeded: 3, failed: 3, cancelled: 3 };
+
 export class SeatState {
   readonly seat: string;
   readonly #jobs = new Map<string, Job>();
@@ -79,9 +82,11 @@ export class SeatState {
     return this.jobs().filter((job) => job.state === 'running' || job.state === 'dispatching');
   }
 
-  /** The job the badge is about: a running one, else the queued one closest to the front. */
+  /** The job the badge is about: a running one (not being cancelled, if possible), else the queued one closest to the front. */
   focus(): Job | null {
     const running = this.runningJobs();
+    const active = running.filter((job) => !job.cancel_requested);
+    if (active.length > 0) return active[active.length - 1]!;
     if (running.length > 0) return running[running.length - 1]!;
     const queued = this.jobs().filter((job) => job.state === 'queued');
     queued.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER));
@@ -137,8 +142,24 @@ export class SeatState {
     this.#changed();
   }
 
+  /** A job from the event stream: envelopes arrive in order, so the newest always wins. */
   applyJob(job: Job): void {
     this.#put(job);
+    this.#changed();
+  }
+
+  /**
+   * A job from a REST answer (submit, cancel), which can arrive after newer envelopes
+   * about it: it never moves a job back (e.g. a cancel answer saying "running" after
+   * the stream already said "cancelled").
+   */
+  noteJob(job: Job): void {
+    const known = this.#jobs.get(job.id);
+    if (known && STATE_RANK[job.state] < STATE_RANK[known.state]) {
+      if (job.cancel_requested && !known.cancel_requested) this.#jobs.set(job.id, { ...known, cancel_requested: true });
+    } else {
+      this.#put(job);
+    }
     this.#changed();
   }
 

@@ -53,7 +53,7 @@ export function createQueuePrompt(host: ComfyHost, client: ApiClient, state: Sea
     const body = submitBody(args, host.activeWorkflowName(), newRequestId());
     try {
       const job = await client.submitJob(body);
-      state.applyJob(job);
+      state.noteJob(job);
       return { prompt_id: job.id, number: args[0], node_errors: {} };
     } catch (error) {
       if (!(error instanceof CmApiError)) throw error;

@@ -201,6 +201,7 @@ export class ComfyWorkerSlot implements WorkerSlot {
   }
 
   #launch(job: Job, adopted: boolean): void {
+    if (this.#runs.has(job.id)) return;
     const run = new JobRun(job, {
       worker: this.id,
       client: this.client,
@@ -260,6 +261,9 @@ export class ComfyWorkerSlot implements WorkerSlot {
         if (await this.#ready()) this.#setState(this.#draining ? 'disabled' : this.#runs.size > 0 ? 'busy' : 'ready');
       }
       await this.#checkStalls();
+      // A claim whose reply was lost (e.g. a dropped Redis connection) leaves a job marked as ours
+      // that nothing drives; adopting it settles it from the worker or requeues it.
+      if (!this.#pumping) await this.#reconcile();
       this.wake();
     } catch (error) {
       this.#deps.events.emit('error', { error, where: `${this.id}: health check` });
@@ -340,7 +344,8 @@ export class ComfyWorkerSlot implements WorkerSlot {
 
   /** We just took this worker over (start-up or a dead holder): settle the jobs it had. */
   async #reconcile(): Promise<void> {
-    const orphans = (await this.#deps.queue.unfinished()).filter((job) => job.worker === this.id && !this.#runs.has(job.id));
-    for (const job of orphans) this.#launch(job, true);
+    const unfinished = await this.#deps.queue.unfinished();
+    if (this.#pumping) return; // a claim may be between the store and #runs: look again next time
+    for (const job of unfinished) if (job.worker === this.id) this.#launch(job, true);
   }
 }

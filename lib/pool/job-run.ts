@@ -182,7 +182,8 @@ export class JobRun {
 
   async #settle(result: TerminalResult): Promise<void> {
     const { queue } = this.#deps;
-    if (!(await this.#current())) return;
+    // Abandoned meanwhile (released back to the queue, or requeued): the queue owns the job now.
+    if (!(await this.#current()) || this.#end) return;
     const id = this.job.id;
     switch (result.status) {
       case 'success': {

@@ -209,9 +209,12 @@ export class Executor {
       const def = catalog.def(classType);
       const inputs: Record<string, unknown> = {};
       const nodeInputs = inputsOf(prompt, id);
+      const declared = new Set(def.inputs.map((i) => i.name));
       for (const name of orderedKeys(nodeInputs)) {
         const v = nodeInputs[name];
-        inputs[name] = isLink(v) ? results.get(v[0])?.[v[1]] : v;
+        // Like get_input_data: links always, widget values only for declared inputs.
+        if (isLink(v)) inputs[name] = results.get(v[0])?.[v[1]];
+        else if (declared.has(name)) inputs[name] = v;
       }
       if (clientId !== null) {
         this.lastNodeId = id;

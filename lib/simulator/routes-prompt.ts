@@ -6,7 +6,8 @@ import { type RequestCtx, type Router, sendEmpty, sendJson, sendServerError } fr
 import type { Instance } from './instance.ts';
 import { getJob, listJobs, parsePyInt } from './jobs.ts';
 import { publicTuple } from './prompt-queue.ts';
-import { isPlainObject, isPyNumber, parseJson, pyFloat, pyRepr, pyStr, pyTruthy, toNumber } from './py-json.ts';
+import { pyFloatOf } from './py-convert.ts';
+import { type PyFloat, isPlainObject, parseJson, pyRepr, pyStr, pyTruthy } from './py-json.ts';
 import { ServerCrash, validatePrompt } from './validation.ts';
 
 const CANONICAL_UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -17,18 +18,21 @@ async function jsonBody(ctx: RequestCtx): Promise<unknown> {
   return parseJson((await ctx.body()).toString('utf8'));
 }
 
-function pyFloatOf(v: unknown): ReturnType<typeof pyFloat> {
-  if (isPyNumber(v) || typeof v === 'boolean') return pyFloat(toNumber(typeof v === 'boolean' ? Number(v) : v));
-  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?\s*$/i.test(v)) return pyFloat(Number(v));
-  throw new ServerCrash(`could not convert ${pyRepr(v)} to float`);
+/** float(json_data['number']): a ValueError there is a 500. */
+function priorityOf(v: unknown): number | PyFloat {
+  try {
+    return pyFloatOf(v);
+  } catch (err) {
+    throw new ServerCrash((err as Error).message);
+  }
 }
 
 async function postPrompt(ctx: RequestCtx, inst: Instance): Promise<void> {
   if (inst.faults.rejectSubmits) return sendServerError(ctx);
   const body = await jsonBody(ctx);
   if (!isPlainObject(body)) throw new ServerCrash('body is not a dict');
-  let number: ReturnType<typeof pyFloat>;
-  if (Object.hasOwn(body, 'number')) number = pyFloatOf(body['number']);
+  let number: number | PyFloat;
+  if (Object.hasOwn(body, 'number')) number = priorityOf(body['number']);
   else {
     number = Object.hasOwn(body, 'front') && pyTruthy(body['front']) ? -inst.number : inst.number;
     inst.number++;

@@ -4,20 +4,9 @@
  * converts widget values in place (an INT input sent as "64" is stored as 64).
  */
 import { type InputDef, type NodeCatalog, comboOptions } from './object-info.ts';
-import {
-  PyFloat,
-  isPlainObject,
-  isPyInt,
-  isPyNumber,
-  orderedKeys,
-  pyFloat,
-  pyRepr,
-  pyStr,
-  pyTruthy,
-  pyTypeName,
-  pyEquals,
-  toNumber,
-} from './py-json.ts';
+import { pyFloatOf, pyIntOf } from './py-convert.ts';
+import { missingClassError, unknownClassError } from './prompt-errors.ts';
+import { isPlainObject, isPyInt, isPyNumber, orderedKeys, pyEquals, pyRepr, pyStr, pyTruthy, pyTypeName, toNumber } from './py-json.ts';
 
 export type ProtocolVersion = '0.8.0' | '0.38.1';
 
@@ -95,42 +84,6 @@ function getItem(obj: unknown, key: unknown, frames: string[]): unknown {
     throw new PyException('TypeError', `${pyTypeName(obj)} indices must be integers or slices, not ${pyTypeName(key)}`, frames);
   }
   throw new PyException('KeyError', pyRepr(key), frames);
-}
-
-function pyIntOf(val: unknown): number | bigint {
-  if (typeof val === 'boolean') return val ? 1 : 0;
-  if (isPyInt(val)) return val;
-  if (isPyNumber(val)) {
-    const n = toNumber(val);
-    if (Number.isNaN(n)) throw new Error('cannot convert float NaN to integer');
-    if (!Number.isFinite(n)) throw new Error('cannot convert float infinity to integer');
-    return Math.trunc(n);
-  }
-  if (typeof val === 'string') {
-    const t = val.trim();
-    if (/^[+-]?\d+(?:_\d+)*$/.test(t)) {
-      const clean = t.replaceAll('_', '');
-      const n = Number(clean);
-      return Number.isSafeInteger(n) ? n : BigInt(clean);
-    }
-    throw new Error(`invalid literal for int() with base 10: ${pyRepr(val)}`);
-  }
-  throw new Error(`int() argument must be a string, a bytes-like object or a real number, not '${pyTypeName(val)}'`);
-}
-
-function pyFloatOf(val: unknown): number | PyFloat {
-  if (typeof val === 'boolean') return new PyFloat(val ? 1 : 0);
-  if (isPyNumber(val)) return pyFloat(toNumber(val));
-  if (typeof val === 'string') {
-    const t = val.trim().toLowerCase();
-    if (/^[+-]?(?:inf|infinity)$/.test(t)) return t.startsWith('-') ? Number.NEGATIVE_INFINITY : Number.POSITIVE_INFINITY;
-    if (/^[+-]?nan$/.test(t)) return Number.NaN;
-    if (/^[+-]?(?:\d+(?:_\d+)*(?:\.(?:\d+(?:_\d+)*)?)?|\.\d+(?:_\d+)*)(?:e[+-]?\d+(?:_\d+)*)?$/.test(t)) {
-      return pyFloat(Number(t.replaceAll('_', '')));
-    }
-    throw new Error(`could not convert string to float: ${pyRepr(val)}`);
-  }
-  throw new Error(`float() argument must be a string or a real number, not '${pyTypeName(val)}'`);
 }
 
 /** ComfyUI's validate_node_input: equal types, "*" on either side, or overlapping comma lists. */
@@ -358,44 +311,6 @@ function compareBig(a: unknown, b: unknown): number {
     return x > y ? 1 : x < y ? -1 : 0;
   }
   return Math.sign(toNumber(a) - toNumber(b));
-}
-
-function missingClassError(version: ProtocolVersion, id: string, node: Record<string, unknown>): ErrorInfo {
-  if (version === '0.8.0') {
-    return {
-      type: 'invalid_prompt',
-      message: 'Cannot execute because a node is missing the class_type property.',
-      details: `Node ID '#${id}'`,
-      extra_info: {},
-    };
-  }
-  const meta = node['_meta'];
-  const title = isPlainObject(meta) ? (meta['title'] ?? null) : null;
-  return {
-    type: 'missing_node_type',
-    message: `Node '${pyTruthy(title) ? pyStr(title) : `ID #${id}`}' has no class_type. The workflow may be corrupted or a custom node is missing.`,
-    details: `Node ID '#${id}'`,
-    extra_info: { node_id: id, class_type: null, node_title: title },
-  };
-}
-
-function unknownClassError(version: ProtocolVersion, id: string, node: Record<string, unknown>, classType: unknown): ErrorInfo {
-  if (version === '0.8.0') {
-    return {
-      type: 'invalid_prompt',
-      message: `Cannot execute because node ${pyStr(classType)} does not exist.`,
-      details: `Node ID '#${id}'`,
-      extra_info: {},
-    };
-  }
-  const meta = node['_meta'];
-  const title = isPlainObject(meta) && Object.hasOwn(meta, 'title') ? meta['title'] : classType;
-  return {
-    type: 'missing_node_type',
-    message: `Node '${pyStr(title)}' not found. The custom node may not be installed.`,
-    details: `Node ID '#${id}'`,
-    extra_info: { node_id: id, class_type: classType, node_title: title },
-  };
 }
 
 /** validate_prompt: decides which outputs run; mutates widget values like ComfyUI does. */

@@ -27,7 +27,6 @@ import type {
   JobPage,
   JobPatch,
   JobQuery,
-  LaneHead,
   QueueCaps,
   QueueCounts,
   QueuedEntry,
@@ -35,6 +34,7 @@ import type {
   SeatService,
   StoreSignal,
 } from './queue-store.ts';
+import { INSERT_JOB, MIGRATIONS, type Row, toJob, toLaneHead, toRow } from './sqlite-schema.ts';
 
 export interface SqliteStoreOptions {
   /** Database file, created if missing; ':memory:' for a private in-memory store. */
@@ -42,70 +42,6 @@ export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction, in ms. Default 5000. */
   busyTimeoutMs?: number;
 }
-
-/** Applied in order, each once; every statement is idempotent so a half-applied step can be re-run. */
-const MIGRATIONS: readonly string[] = [
-  `
-  CREATE TABLE IF NOT EXISTS jobs (
-    id TEXT PRIMARY KEY,
-    seat TEXT NOT NULL,
-    state TEXT NOT NULL,
-    priority TEXT NOT NULL,
-    rank INTEGER NOT NULL,
-    pin INTEGER,
-    queued_at INTEGER NOT NULL,
-    client_request_id TEXT,
-    shape TEXT NOT NULL,
-    started_at INTEGER,
-    finished_at INTEGER,
-    attempts INTEGER NOT NULL,
-    worker TEXT,
-    cancel_requested INTEGER NOT NULL,
-    title TEXT,
-    error TEXT,
-    outputs TEXT NOT NULL,
-    -- prompt, workflow and options: large and never changed, so no update rewrites them
-    body TEXT NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS jobs_lane ON jobs (seat, priority, pin, rank, queued_at, id, shape) WHERE state = 'queued';
-  CREATE INDEX IF NOT EXISTS jobs_pinned ON jobs (pin) WHERE state = 'queued' AND pin IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS jobs_active ON jobs (state) WHERE state IN ('dispatching', 'running');
-  CREATE UNIQUE INDEX IF NOT EXISTS jobs_request ON jobs (seat, client_request_id) WHERE client_request_id IS NOT NULL;
-  CREATE INDEX IF NOT EXISTS jobs_newest ON jobs (queued_at, id);
-  CREATE INDEX IF NOT EXISTS jobs_seat_newest ON jobs (seat, queued_at, id);
-  CREATE INDEX IF NOT EXISTS jobs_run_times ON jobs (shape, finished_at) WHERE state = 'succeeded';
-
-  -- Every seat ever seen: rank counters (high for new jobs, low for "front" jobs) and service.
-  CREATE TABLE IF NOT EXISTS seats (
-    seat TEXT PRIMARY KEY,
-    high_rank INTEGER NOT NULL DEFAULT 0,
-    low_rank INTEGER NOT NULL DEFAULT 0,
-    last_served INTEGER NOT NULL DEFAULT 0,
-    served INTEGER NOT NULL DEFAULT 0
-  );
-
-  CREATE TABLE IF NOT EXISTS state_counts (
-    seat TEXT NOT NULL,
-    state TEXT NOT NULL,
-    n INTEGER NOT NULL,
-    PRIMARY KEY (seat, state)
-  ) WITHOUT ROWID;
-  CREATE TRIGGER IF NOT EXISTS jobs_count_insert AFTER INSERT ON jobs BEGIN
-    INSERT OR IGNORE INTO state_counts (seat, state, n) VALUES (NEW.seat, NEW.state, 0);
-    UPDATE state_counts SET n = n + 1 WHERE seat = NEW.seat AND state = NEW.state;
-  END;
-  CREATE TRIGGER IF NOT EXISTS jobs_count_update AFTER UPDATE OF state ON jobs WHEN OLD.state <> NEW.state BEGIN
-    UPDATE state_counts SET n = n - 1 WHERE seat = OLD.seat AND state = OLD.state;
-    INSERT OR IGNORE INTO state_counts (seat, state, n) VALUES (NEW.seat, NEW.state, 0);
-    UPDATE state_counts SET n = n + 1 WHERE seat = NEW.seat AND state = NEW.state;
-  END;
-
-  CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value);
-  INSERT OR IGNORE INTO meta (key, value) VALUES ('claim_seq', 0);
-  `,
-];
-
-type Row = Record<string, SQLInputValue>;
 
 const LANE_COLUMNS = 'id, seat, priority, rank, pin, queued_at';
 const PRIORITY_VALUES = PRIORITY_CLASSES.map((p) => `('${p}')`).join(', ');
@@ -184,29 +120,7 @@ export class SqliteQueueStore implements QueueStore {
       const stored: Job = { ...job, state: 'queued', rank };
       // Read back, a job never carries an explicit `workflow: undefined`; neither does the answer.
       if (stored.workflow === undefined) delete stored.workflow;
-      this.run(
-        `INSERT INTO jobs (id, seat, state, priority, rank, pin, queued_at, client_request_id, shape, started_at, finished_at,
-           attempts, worker, cancel_requested, title, error, outputs, body)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        stored.id,
-        stored.seat,
-        stored.state,
-        stored.priority,
-        stored.rank,
-        stored.pin,
-        stored.queuedAt,
-        stored.clientRequestId,
-        stored.shape,
-        stored.startedAt,
-        stored.finishedAt,
-        stored.attempts,
-        stored.worker,
-        stored.cancelRequested ? 1 : 0,
-        stored.title,
-        stored.error === null ? null : JSON.stringify(stored.error),
-        JSON.stringify(stored.outputs),
-        JSON.stringify({ prompt: stored.prompt, workflow: stored.workflow, options: stored.options }),
-      );
+      this.run(INSERT_JOB, ...toRow(stored));
       return { ok: true, job: stored, duplicate: false };
     });
   }
@@ -449,44 +363,6 @@ export class SqliteQueueStore implements QueueStore {
     const result = this.guard(() => this.statement(sql).run(...params));
     return { changes: Number(result.changes) };
   }
-}
-
-function toLaneHead(row: Row): LaneHead {
-  return {
-    id: String(row['id']),
-    seat: String(row['seat']),
-    priority: row['priority'] as PriorityClass,
-    rank: Number(row['rank']),
-    pin: row['pin'] === null ? null : Number(row['pin']),
-    queuedAt: Number(row['queued_at']),
-  };
-}
-
-function toJob(row: Row): Job {
-  const body = JSON.parse(String(row['body'])) as Pick<Job, 'prompt' | 'workflow' | 'options'>;
-  const job: Job = {
-    id: String(row['id']),
-    seat: String(row['seat']),
-    prompt: body.prompt,
-    options: body.options,
-    priority: row['priority'] as PriorityClass,
-    state: row['state'] as JobState,
-    attempts: Number(row['attempts']),
-    queuedAt: Number(row['queued_at']),
-    startedAt: row['started_at'] === null ? null : Number(row['started_at']),
-    finishedAt: row['finished_at'] === null ? null : Number(row['finished_at']),
-    worker: row['worker'] === null ? null : String(row['worker']),
-    error: row['error'] === null ? null : JSON.parse(String(row['error'])),
-    outputs: JSON.parse(String(row['outputs'])),
-    shape: String(row['shape']),
-    clientRequestId: row['client_request_id'] === null ? null : String(row['client_request_id']),
-    rank: Number(row['rank']),
-    pin: row['pin'] === null ? null : Number(row['pin']),
-    cancelRequested: row['cancel_requested'] === 1,
-    title: row['title'] === null ? null : String(row['title']),
-  };
-  if (body.workflow !== undefined) job.workflow = body.workflow;
-  return job;
 }
 
 /** Cursors are opaque to callers: base64url of the last row's sort key. */

@@ -301,6 +301,24 @@ describe('instructor admin panel', { skip }, () => {
     for (const [i, title] of TITLES.entries()) await submit(SEATS[(i + 2) % SEATS.length]!, title);
   });
 
+  it('sends an announcement: it is in the history and reaches a seat’s event stream', async () => {
+    const seatAuth = await harness.loginSeat(base, 'user03', server.issuedCodes.get('user03')!);
+    const events = await harness.EventClient.open(base, '/api/v1/events', seatAuth);
+    try {
+      const text = 'Ten minute break: the queue keeps running.';
+      await page.getByLabel('Message to every seat').fill(text);
+      await page.getByRole('button', { name: 'Send announcement' }).click();
+      const received = await events.next((e) => e['type'] === 'announcement', 10_000);
+      assert.equal((received['announcement'] as { text: string }).text, text);
+      const history = (await api('GET', '/api/v1/admin/announcements')).body as { announcements: { text: string }[] };
+      assert.ok(history.announcements.some((a) => a.text === text));
+      await page.locator('cm-announcements-panel li', { hasText: text }).waitFor();
+      assert.equal(await page.getByLabel('Message to every seat').inputValue(), '', 'the draft is cleared once sent');
+    } finally {
+      await events.close();
+    }
+  });
+
   it('resuming dispatch shows every worker’s job with live progress and its latest preview', async () => {
     await page.getByRole('button', { name: 'Resume dispatch' }).click();
     await toastSays('Dispatch to workers resumed');
@@ -324,6 +342,7 @@ describe('instructor admin panel', { skip }, () => {
       'an ETA range in the queue',
     );
     await until(async () => (await page.locator('cm-running-panel article img[src^="blob:"]').count()) === 3, 10_000, 'three previews again');
+    await until(async () => (await progressOf()) >= 40, 10_000, 'the jobs to be well under way');
 
     // The README's picture: a full queue, three busy workers, live previews.
     const dismiss = page.getByRole('button', { name: 'Dismiss message' });
@@ -370,6 +389,23 @@ describe('instructor admin panel', { skip }, () => {
     // The link itself logs the seat in.
     const visit = await fetch(copied, { redirect: 'manual' });
     assert.equal(visit.status, 302);
+
+    await page.locator(`cm-seats-panel .revealed[data-seat="${seat}"]`).getByRole('button', { name: 'Hide code' }).click();
+    await page.locator(`cm-seats-panel .revealed[data-seat="${seat}"]`).waitFor({ state: 'detached' });
+    assert.equal(await page.getByText(newCode).count(), 0, 'the code is gone from the page');
+  });
+
+  it('cancels all of a seat’s jobs from its row', async () => {
+    const seat = 'user06';
+    await submit(seat, 'sdxl_portrait');
+    await submit(seat, 'flux_dev_t2i');
+    const active = async () => ((await api('GET', `/api/v1/jobs?seat=${seat}&state=queued,dispatching,running`)).body as { jobs: JobJson[] }).jobs;
+    const cancelAll = page.getByRole('button', { name: `Cancel all jobs of ${seat}` });
+    await until(async () => await cancelAll.isEnabled(), 15_000, 'the seat row to count its jobs');
+    await cancelAll.click();
+    await confirm('Cancel all');
+    await toastSays(new RegExp(`\\d+ jobs? of ${seat} cancelled`));
+    await until(async () => (await active()).length === 0, 10_000, `no active jobs of ${seat}`);
   });
 
   it('disables a seat (its submissions are refused) and enables it again', async () => {
@@ -385,24 +421,6 @@ describe('instructor admin panel', { skip }, () => {
     await page.getByRole('button', { name: `Enable ${seat}` }).click();
     await until(async () => (await seats()).find((s) => s.seat === seat)?.disabled === false, 10_000, 'seat enabled');
     await toastSays(`${seat} is enabled`);
-  });
-
-  it('sends an announcement: it is in the history and reaches a seat’s event stream', async () => {
-    const seatAuth = await harness.loginSeat(base, 'user03', server.issuedCodes.get('user03')!);
-    const events = await harness.EventClient.open(base, '/api/v1/events', seatAuth);
-    try {
-      const text = 'Ten minute break: the queue keeps running.';
-      await page.getByLabel('Message to every seat').fill(text);
-      await page.getByRole('button', { name: 'Send announcement' }).click();
-      const received = await events.next((e) => e['type'] === 'announcement', 10_000);
-      assert.equal((received['announcement'] as { text: string }).text, text);
-      const history = (await api('GET', '/api/v1/admin/announcements')).body as { announcements: { text: string }[] };
-      assert.ok(history.announcements.some((a) => a.text === text));
-      await page.locator('cm-announcements-panel li', { hasText: text }).waitFor();
-      assert.equal(await page.getByLabel('Message to every seat').inputValue(), '', 'the draft is cleared once sent');
-    } finally {
-      await events.close();
-    }
   });
 
   it('draws the last hour: queue depth, wait, jobs per seat and worker utilisation', async () => {
@@ -438,5 +456,20 @@ describe('instructor admin panel', { skip }, () => {
     await page.locator('[data-role="connection"]', { hasText: 'Live' }).waitFor({ timeout: 20_000 });
     // Still signed in, and the state is reloaded from the new process.
     await until(async () => (await page.locator('cm-workers-panel article[data-worker]').count()) === 3, 10_000, 'workers again');
+
+    // Down for longer: the retries back off, and "Reconnect now" skips the wait.
+    await server.close();
+    await page.locator('[data-role="connection"]', { hasText: /retrying in [3-9]s/ }).waitFor({ timeout: 15_000 });
+    await start();
+    await page.getByRole('button', { name: 'Reconnect now' }).click();
+    await page.locator('[data-role="connection"]', { hasText: 'Live' }).waitFor({ timeout: 10_000 });
+  });
+
+  it('signs out: the panel returns to the sign-in form and the session is gone', async () => {
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByLabel('Admin password').waitFor();
+    const cookies = await context.cookies(base);
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join('; ');
+    assert.equal((await harness.call(base, 'GET', '/api/v1/session', { auth: { cookie } })).status, 401);
   });
 });

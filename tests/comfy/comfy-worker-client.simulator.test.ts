@@ -258,7 +258,8 @@ for (const version of ['0.8.0', '0.38.1'] as const) {
     it('upload then view returns the same bytes, and LoadImage can use the upload', async () => {
       const { client } = await setup(version);
       const recorded = httpEntries(loadScenario('09-upload-loadimage')).find((e) => e.request.path === '/upload/image' && e.response.status === 200);
-      const part = (recorded?.request.body as { multipart: Array<{ base64?: string }> }).multipart[0];
+      assert.ok(recorded, 'the 0.8.0 recording has an accepted upload');
+      const part = (recorded.request.body as { multipart: Array<{ base64?: string }> }).multipart[0];
       const png = Buffer.from(part?.base64 ?? '', 'base64');
       const uploaded = await client.upload(png, 'roundtrip.png', { subfolder: 'seat01', overwrite: true });
       assert.deepEqual(uploaded, { name: 'roundtrip.png', subfolder: 'seat01', type: 'input' });

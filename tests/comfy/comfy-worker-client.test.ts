@@ -287,6 +287,22 @@ describe('ComfyWorkerClient: recovering what a dropped socket missed', () => {
     assert.ok(fake.requests.some((r) => r.path === `/api/jobs/${promptId}`), 'asked the jobs API too (404 on this fake)');
   });
 
+  it('a resubmit of a lost prompt waits for the new run instead of answering with the old result', async () => {
+    acceptPrompts();
+    const c = client();
+    const promptId = randomUUID();
+    await c.submit(TINY_PROMPT, { promptId });
+    fake.route('GET', '/queue', emptyQueue);
+    fake.route('GET', `/history/${promptId}`, () => ({ json: {} }));
+    fake.socket(c.clientId).ws.terminate();
+    assert.equal((await c.waitForTerminal(promptId, { timeoutMs: 5_000 })).status, 'lost');
+
+    await c.submit(TINY_PROMPT, { promptId });
+    const rerun = c.waitForTerminal(promptId, { timeoutMs: 5_000 });
+    for (const frame of recordedRun('01-success', promptId)) fake.send(c.clientId, frame);
+    assert.deepEqual(await rerun.then((r) => [r.status, r.source]), ['success', 'live']);
+  });
+
   it('waitForTerminal on a prompt it did not submit asks the worker right away', async () => {
     const c = client();
     const promptId = randomUUID();

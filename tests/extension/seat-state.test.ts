@@ -72,6 +72,31 @@ describe('seat state', () => {
     ]);
   });
 
+  it('never lets a late REST answer undo what the stream already said', () => {
+    const state = new SeatState('user01');
+    const job = wireJob({ state: 'running' });
+    state.applyJob({ ...job, state: 'cancelled', cancel_requested: true });
+    // The cancel request's own answer ("running, cancel requested") arrives after the stream's "cancelled".
+    state.noteJob({ ...job, state: 'running', cancel_requested: true });
+    assert.equal(state.job(job.id)?.state, 'cancelled');
+    assert.equal(state.pendingCount(), 0);
+    // A submit answer after the stream said the job already runs keeps it running.
+    const fast = wireJob({ state: 'queued' });
+    state.applyJob({ ...fast, state: 'running', position: null });
+    state.noteJob(fast);
+    assert.equal(state.job(fast.id)?.state, 'running');
+  });
+
+  it('moves the badge on to the next running job while one is being cancelled', () => {
+    const state = new SeatState('user01');
+    const stopping = wireJob({ state: 'running', cancel_requested: true });
+    const next = wireJob({ state: 'running' });
+    state.applySnapshot([stopping, next], null);
+    assert.equal(state.focus()?.id, next.id);
+    state.applyJob({ ...next, cancel_requested: true });
+    assert.equal(state.focus()?.id, stopping.id);
+  });
+
   it('forgets finished jobs a new snapshot no longer lists, keeps the rest', () => {
     const state = new SeatState('user01');
     const old = wireJob({ state: 'succeeded' });

@@ -50,14 +50,17 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   let child: ChildProcess | null = null;
 
   const launch = async (): Promise<void> => {
-    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    proc.stderr?.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
+    // redis-server logs to stdout (`--logfile ''`); kept for the error message if it fails to start.
+    const proc = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const collect = (chunk: Buffer): void => {
+      output = (output + chunk.toString()).slice(-4000);
+    };
+    proc.stdout?.on('data', collect);
+    proc.stderr?.on('data', collect);
     child = proc;
     const exited = once(proc, 'exit').then(([code]) => {
-      throw new Error(`redis-server exited (code ${code}) before answering PING: ${stderr.trim()}`);
+      throw new Error(`redis-server exited (code ${code}) before answering PING: ${output.trim()}`);
     });
     exited.catch(() => {});
     await Promise.race([waitForPing(port), exited]);

@@ -124,6 +124,10 @@ describe('events WebSocket', () => {
       await assert.rejects(cb.next((e) => e['type'] === 'comfy' || e['type'] === 'worker', 300));
       assert.equal(cb.binary.length, 0);
       assert.ok(!ca.envelopes.some((e) => e['type'] === 'worker'));
+      const metrics = (await call(t.url, 'GET', '/metrics')).text;
+      assert.match(metrics, /comfy_multi_events_sent_total\{type="comfy"\} [1-9]/);
+      assert.match(metrics, /comfy_multi_events_sent_total\{type="preview"\} [1-9]/);
+      assert.match(metrics, /comfy_multi_workers\{state="ready"\} 1/);
     } finally {
       await Promise.all([ca.close(), cb.close(), cadmin.close()]);
     }

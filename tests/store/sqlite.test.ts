@@ -1,38 +1,17 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { SqliteQueueStore } from '../../lib/store/sqlite-store.ts';
+import { drainTogether } from '../helpers/drainer.ts';
 import { makeJob } from '../helpers/job-factory.ts';
 import { nextSignal, runStoreConformance, type StoreFixture } from './conformance.ts';
-
-const CHILD = fileURLToPath(new URL('./churn-child.ts', import.meta.url));
 
 async function tempDbPath(): Promise<{ path: string; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'comfy-multi-sqlite-'));
   return { path: join(dir, 'queue.db'), dir };
-}
-
-/** A churn-child in drain mode: resolves `ready` once it has opened the store, claims after `go()`. */
-function drainer(spec: string, name: string): { ready: Promise<void>; go(): void; claimed: Promise<string[]> } {
-  const child = spawn(process.execPath, [CHILD, spec, 'drain', name], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const claimed: string[] = [];
-  const ready = Promise.withResolvers<void>();
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (line === 'ready') ready.resolve();
-    else claimed.push(line.replace(/^claimed /, ''));
-  });
-  const done = once(child, 'close').then(([code]) => {
-    assert.equal(code, 0, `drainer ${name} failed`);
-    return claimed;
-  });
-  return { ready: ready.promise, go: () => child.stdin.end('go\n'), claimed: done };
 }
 
 async function openStore(path: string): Promise<SqliteQueueStore> {
@@ -155,10 +134,7 @@ describe('sqlite store specifics', () => {
         ids.push(result.job.id);
       }
       await store.close();
-      const drainers = ['p1', 'p2', 'p3'].map((name) => drainer(`sqlite:${path}`, name));
-      await Promise.all(drainers.map((d) => d.ready));
-      for (const d of drainers) d.go();
-      const perProcess = await Promise.all(drainers.map((d) => d.claimed));
+      const perProcess = await drainTogether(`sqlite:${path}`, ['p1', 'p2', 'p3']);
       const claimed = perProcess.flat();
       assert.deepEqual(claimed.sort(), ids.sort());
       const after = await openStore(path);
@@ -183,6 +159,22 @@ describe('sqlite store specifics', () => {
       await a.close();
       await b.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('inserting a job id that already exists is a conflict, and the first job is kept', async () => {
+    const store = await openStore(':memory:');
+    try {
+      const first = makeJob({ title: 'first' });
+      assert.ok((await store.insert(first, { maxQueuedPerSeat: 0, maxDepth: 0 })).ok);
+      await assert.rejects(store.insert({ ...first, title: 'second' }, { maxQueuedPerSeat: 0, maxDepth: 0 }), {
+        code: 'conflict',
+        field: 'id',
+      });
+      assert.equal((await store.get(first.id))?.title, 'first');
+      assert.equal((await store.counts()).byState.queued, 1);
+    } finally {
+      await store.close();
     }
   });
 

@@ -51,7 +51,9 @@ export async function untilDone(client: RecordingClient, promptId: string, maxMs
     const d = jsonFrame(f, 'executing');
     return d !== null && d['node'] === null && d['prompt_id'] === promptId;
   }, maxMs);
-  return client.frames.filter((f) => f.kind === 'binary' || (jsonFrame(f, 'status') === null && (f.value['data'] as Record<string, unknown>)?.['prompt_id'] === promptId));
+  const ofPrompt = (f: Frame) => f.kind === 'json' && jsonFrame(f, 'status') === null && (f.value['data'] as Record<string, unknown>)?.['prompt_id'] === promptId;
+  const first = client.frames.findIndex(ofPrompt);
+  return client.frames.slice(first).filter((f) => f.kind === 'binary' || ofPrompt(f));
 }
 
 export function types(frames: Frame[]): string[] {

@@ -58,6 +58,10 @@ function buildBody(request: Record<string, unknown>, ids: IdMap): string | Buffe
   return dumps(ids.rewriteValue(body));
 }
 
+function toBodyInit(body: string | Buffer | undefined): string | Uint8Array<ArrayBuffer> | undefined {
+  return Buffer.isBuffer(body) ? new Uint8Array(body) : body;
+}
+
 interface HttpResult {
   status: number;
   contentType: string | null;
@@ -73,7 +77,7 @@ async function send(sim: SimulatorHandle, request: Record<string, unknown>, ids:
   const res = await fetch(`${sim.url}${ids.rewrite(String(request['path']))}`, {
     method: String(request['method']),
     headers,
-    body: buildBody(request, ids),
+    body: toBodyInit(buildBody(request, ids)),
   });
   return {
     status: res.status,

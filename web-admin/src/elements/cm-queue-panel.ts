@@ -7,7 +7,7 @@ import { css, html, LitElement, nothing } from 'lit';
 import { repeat } from 'lit/directives/repeat.js';
 import { actions } from '../actions.ts';
 import { type Job, PRIORITY_CLASSES, type PriorityClass, isTerminal } from '../api-types.ts';
-import { formatDuration, formatEta, secondsSince } from '../format.ts';
+import { formatDuration, formatEta, formatPercent, secondsSince } from '../format.ts';
 import { type StateFilter, STATE_FILTERS, knownSeats, queueRows, queuedInOrder } from '../selectors.ts';
 import { confirmAction } from './cm-confirm-dialog.ts';
 import { StoreController, TickController } from './store-controller.ts';
@@ -106,7 +106,7 @@ export class CmQueuePanel extends LitElement {
   declare stateFilter: StateFilter;
   declare dragging: string | null;
   declare dropTarget: string | null;
-  readonly #store = new StoreController(this, (s) => [s.jobs, s.seats]);
+  readonly #store = new StoreController(this, (s) => [s.jobs, s.seats, s.progress]);
   readonly #clock = new TickController(this);
 
   constructor() {
@@ -186,7 +186,11 @@ export class CmQueuePanel extends LitElement {
 
   #eta(job: Job): string {
     if (job.state === 'queued') return formatEta(job.eta_start, job.eta);
-    if (job.state === 'running' || job.state === 'dispatching') return job.eta === null ? 'running' : `~${formatDuration(job.eta)} left`;
+    if (job.state === 'dispatching') return 'starting';
+    if (job.state === 'running') {
+      const live = this.#store.state.progress[job.id];
+      return live && live.max > 0 ? `running · ${formatPercent(live.value / live.max)}` : 'running';
+    }
     const ran = secondsSince(job.started_at, this.#clock.now, job.finished_at);
     return ran === null ? '–' : `ran ${formatDuration(ran)}`;
   }

@@ -94,7 +94,7 @@ export class CmSchedulerPanel extends LitElement {
     return html`<span>
         ${noun}: <span class="badge ${paused ? 'warn' : 'ok'}" data-role="${what}-state">${paused ? 'paused' : what === 'submissions' ? 'open' : 'running'}</span>
       </span>
-      <button type="button" aria-pressed=${paused ? 'true' : 'false'} data-role="${what}-toggle" @click=${() => void actions.setPaused(what, !paused)}>
+      <button type="button" data-role="${what}-toggle" @click=${() => void actions.setPaused(what, !paused)}>
         ${paused ? `Resume ${what}` : `Pause ${what}`}
       </button>`;
   }

@@ -15,10 +15,11 @@ export class CmToasts extends LitElement {
   static override styles = [
     base,
     css`
+      /* Top right, under the header: over the running cards, which have no controls. */
       :host {
         position: fixed;
         right: 1rem;
-        bottom: 1rem;
+        top: 3.6rem;
         z-index: 20;
         width: min(26rem, calc(100vw - 2rem));
       }
