@@ -80,7 +80,7 @@ export const ConfigSchema = z.object({
       prompt_bytes: z.number().int().min(1024).default(1 * MiB),
       workflow_bytes: z.number().int().min(1024).default(8 * MiB),
       max_nodes: z.number().int().min(1).default(1000),
-      /** Login attempts (seat and admin) per client address per minute. */
+      /** Failed logins (seat and admin) per client address per minute. */
       login_per_ip_per_minute: z.number().int().min(1).default(30),
       /** Wrong codes per seat per 10 minutes before that seat's login pauses. */
       login_failures_per_seat: z.number().int().min(1).default(10),

@@ -5,7 +5,7 @@
  * demo convenience only) the admin password and the seats' codes in clear in
  * demo-secrets.json, so a restart with the same --data prints the same URLs.
  */
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -49,9 +49,15 @@ export async function runDemo(args: string[], help: string): Promise<void> {
   const password = envPassword ?? secrets.admin_password ?? generateCode(4, 4);
 
   const { startSimulator } = await import('../lib/simulator/index.ts');
+  // Their folders live in the data dir, so saved workflows and uploads survive a restart too.
+  const simDir = async (name: string): Promise<string> => {
+    const dir = join(dataDir, 'simulators', name);
+    await mkdir(dir, { recursive: true });
+    return dir;
+  };
   const simulators = await Promise.all([
-    ...Array.from({ length: WORKERS }, () => startSimulator({ port: 0 })),
-    startSimulator({ port: 0, multiUser: true }),
+    ...Array.from({ length: WORKERS }, async (_, i) => startSimulator({ port: 0, dataDir: await simDir(`gpu${i}`) })),
+    startSimulator({ port: 0, multiUser: true, dataDir: await simDir('ui') }),
   ]);
   const stopSimulators = async (): Promise<void> => {
     await Promise.all(simulators.map((sim) => sim.close().catch(() => undefined)));

@@ -94,7 +94,7 @@ export class EventsHub {
     this.#announcements = options.announcements;
     this.#capacity = options.capacity ?? 2000;
     this.#recentFinished = options.recentFinished ?? 20;
-    this.#throttleMs = options.queueThrottleMs ?? 50;
+    this.#throttleMs = options.queueThrottleMs ?? 200;
     this.#onSent = options.onSent ?? (() => {});
     const events = this.#queue.events;
     this.#unsubscribe.push(

@@ -92,11 +92,12 @@ export class Auth {
   }
 
   async loginSeat(seat: string, code: string, ip: string): Promise<{ info: SeatInfo; cookie: string }> {
-    this.#perIp.check(ip, 'login attempts from this address');
+    this.#perIp.check(ip, 'failed logins from this address');
     this.#perSeat.check(seat, `wrong codes for seat ${seat}`);
-    this.#perIp.record(ip);
     const info = await this.seats.verify(seat, code);
     if (!info) {
+      // Only failures count: a whole workshop behind one proxy address logs in at once.
+      this.#perIp.record(ip);
       this.#perSeat.record(seat);
       throw new QueueError('unauthorized', 'wrong seat or access code', { field: 'code' });
     }
@@ -106,10 +107,10 @@ export class Auth {
   }
 
   loginAdmin(password: string, ip: string): string {
-    this.#perIp.check(ip, 'login attempts from this address');
+    this.#perIp.check(ip, 'failed logins from this address');
     this.#perSeat.check('\0admin', 'wrong admin passwords');
-    this.#perIp.record(ip);
     if (!safeEqual(password, this.#adminPassword)) {
+      this.#perIp.record(ip);
       this.#perSeat.record('\0admin');
       throw new QueueError('unauthorized', 'wrong admin password', { field: 'password' });
     }

@@ -45,11 +45,10 @@ export function assertSafeRequestTarget(rawUrl: string): void {
   }
 }
 
-/** "/user/user01/api/view?x" -> { sub: "/api/view", query: "?x" } */
-export function splitSeatUrl(rawUrl: string, seat: string): { sub: string; query: string } {
+/** "/user/user01/api/view?x" -> { sub: "/api/view", query: "?x" } (the seat segment as sent, encoded or not). */
+export function splitSeatUrl(rawUrl: string): { sub: string; query: string } {
   const q = rawUrl.indexOf('?');
   const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
-  const prefix = `/user/${seat}`;
-  const sub = path.startsWith(prefix) ? path.slice(prefix.length) : path;
-  return { sub: sub === '' ? '/' : sub, query: q < 0 ? '' : rawUrl.slice(q) };
+  const rest = path.split('/').slice(3);
+  return { sub: `/${rest.join('/')}`, query: q < 0 ? '' : rawUrl.slice(q) };
 }

@@ -47,7 +47,7 @@ export async function gatewayPlugin(app: FastifyInstance): Promise<void> {
 
   function target(request: FastifyRequest, user: string) {
     const seat = seatOf(request);
-    const { sub, query } = splitSeatUrl(request.raw.url ?? '/', seat);
+    const { sub, query } = splitSeatUrl(request.raw.url ?? '/');
     return { upstream: upstream!, path: sub + query, comfyUser: user, prefix: `/user/${seat}` };
   }
 
@@ -61,7 +61,7 @@ export async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     try {
       if (!app.seats.has(seat)) throw new QueueError('not_found', `seat "${seat}" does not exist`, { field: 'seat' });
       assertSafeRequestTarget(request.raw.url ?? '/');
-      const { sub } = splitSeatUrl(request.raw.url ?? '/', seat);
+      const { sub } = splitSeatUrl(request.raw.url ?? '/');
       const code = (request.query as Record<string, unknown>)['code'];
       if (request.method === 'GET' && sub === '/' && typeof code === 'string' && !request.ws) {
         try {
@@ -128,7 +128,7 @@ export async function gatewayPlugin(app: FastifyInstance): Promise<void> {
 
   async function handle(request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const seat = seatOf(request);
-    const { sub } = splitSeatUrl(request.raw.url ?? '/', seat);
+    const { sub } = splitSeatUrl(request.raw.url ?? '/');
     if (sub === '/comfy-multi/config.json') {
       const info = app.seats.get(seat)!;
       return reply.header('cache-control', 'no-store').send({ api_base: '/api/v1', events_url: '/api/v1/events', seat, name: info.name, version: 1 });

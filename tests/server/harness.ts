@@ -27,6 +27,7 @@ export interface TestServerOptions {
   redisUrl?: string;
   /** Reuse a data dir (restart tests); it is then not removed on close. */
   dataDir?: string;
+  adminDist?: string;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -42,7 +43,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ...options.config,
   } as ConfigInput;
   const loaded = await loadConfig({ file: null, env: {}, overrides });
-  const server = await startServer(loaded, options.pool ? { createPool: async () => options.pool! } : {});
+  const server = await startServer(loaded, {
+    ...(options.pool ? { createPool: async () => options.pool! } : {}),
+    ...(options.adminDist ? { adminDist: options.adminDist } : {}),
+  });
   return {
     server,
     url: server.url,

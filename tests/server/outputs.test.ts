@@ -98,7 +98,7 @@ describe('outputs', () => {
     assert.deepEqual(Buffer.from(await part.arrayBuffer()), png.subarray(1, 4));
   });
 
-  it('another seat gets 404 for the job, its outputs and its files; paths outside the job’s outputs are 404', async () => {
+  it('another seat gets 404 for the job, its outputs and its files; other paths 404, escapes 403', async () => {
     assert.equal((await call(t.url, 'GET', `/api/v1/jobs/${jobA}/outputs`, { auth: b })).status, 404);
     assert.equal((await call(t.url, 'GET', fileUrl, { auth: b })).status, 404);
     assert.equal((await call(t.url, 'GET', fileUrl, { auth: admin })).status, 200);
