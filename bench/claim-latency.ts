@@ -41,7 +41,7 @@ export const claimLatency: Benchmark = {
 
 async function measure(ctx: BenchContext, kind: 'sqlite' | 'redis', depth: number): Promise<Row> {
   const samples = ctx.quick ? 40 : 300;
-  const queueSamples = ctx.quick ? 10 : depth >= 100_000 ? 20 : 100;
+  const queueSamples = ctx.quick ? 10 : depth >= 100_000 ? 10 : 100;
   const store = newStore({ kind, target: kind === 'sqlite' ? ctx.sqlitePath('claim') : ctx.redis.url, prefix: ctx.redisPrefix('claim') });
   // The queue is opened on the empty store, so filling it below triggers no snapshot work.
   const queue = await openQueue(store);
@@ -140,7 +140,8 @@ function report(rows: readonly Row[], depths: readonly number[]): Section {
     ],
     notes: [
       'Jobs spread over 20 seats (20 lanes); every claim is followed by one insert so the depth stays constant.',
-      'claim = candidates() + round-robin pick + claim() on the store (n = 300). claimNext = the same through createQueue, incl. its signal publish (n = 100, 20 at the largest depth).',
+      `claim = candidates() + round-robin pick + claim() on the store (n = ${rows[0]!.claim.n}). ` +
+        `claimNext = the same through createQueue, incl. its signal publish (n = ${rows[0]!.claimNext.n}, ${rows[rows.length - 1]!.claimNext.n} at the largest depth).`,
       "refresh = one recomputation of the queue snapshot (every queued job's position and ETA), which the queue starts after every change. " +
         'On SQLite the store calls are synchronous, so the refresh claimNext starts runs in the same event-loop turn and its caller waits for it; on Redis it overlaps the caller\'s next steps.',
       'Filling uses the public insert(): one transaction per job on SQLite, 500 pipelined scripts at a time on Redis (AOF, fsync always).',

@@ -5,7 +5,7 @@
  * Progress goes to stderr; the report (stdout) can be pasted into docs/benchmarks.md.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startRedis } from '../tests/helpers/redis-server.ts';
@@ -46,7 +46,7 @@ try {
   out('');
   out(
     `${new Date().toISOString()} · node ${process.version} · ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'} · ` +
-      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM · ${values.quick ? 'quick sizes' : 'full sizes'}`,
+      `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM · load average ${load()} · ${values.quick ? 'quick sizes' : 'full sizes'}`,
   );
   for (const bench of BENCHMARKS.filter((b) => only.includes(b.id))) {
     const benchStart = performance.now();
@@ -55,10 +55,16 @@ try {
     print(section, (performance.now() - benchStart) / 1000);
   }
   out('');
-  out(`Total ${((performance.now() - started) / 1000).toFixed(0)} s.`);
+  out(`Total ${((performance.now() - started) / 1000).toFixed(0)} s; load average at the end ${load()} (other work on the machine skews every number).`);
 } finally {
   await redis.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+function load(): string {
+  return loadavg()
+    .map((n) => n.toFixed(2))
+    .join(' / ');
 }
 
 function print(section: Section, seconds: number): void {

@@ -25,22 +25,31 @@ async function barrier(): Promise<void> {
   input.close();
 }
 
-let lost = 0;
+/** The measurement ends with the loop; closing comes after `done`, and a failure to close is reported, not hidden. */
+async function finish(lost: number, close: () => Promise<void>): Promise<void> {
+  process.stdout.write(`done ${lost}\n`);
+  try {
+    await close();
+  } catch (error) {
+    process.stderr.write(`bench client ${name}: closing its connection failed after the run: ${(error as Error).message}\n`);
+  }
+}
+
 switch (path as LoopPath) {
   case 'bullmq': {
     const bull = await openBull(target, prefix ?? 'bull');
     await bullLoop(bull, warmup, `${name}-warmup`);
     await barrier();
     await bullLoop(bull, jobs, name, offset);
-    await bull.close();
+    await finish(0, () => bull.close());
     break;
   }
   case 'api': {
     const store = await openStore({ kind, target, prefix: prefix ?? '' });
     await apiLoop(store, warmup, `${name}-warmup`);
     await barrier();
-    lost = await apiLoop(store, jobs, name, offset);
-    await store.close();
+    const lost = await apiLoop(store, jobs, name, offset);
+    await finish(lost, () => store.close());
     break;
   }
   case 'queue': {
@@ -49,9 +58,10 @@ switch (path as LoopPath) {
     await queueLoop(queue, warmup, `${name}-warmup`);
     await barrier();
     await queueLoop(queue, jobs, name, offset);
-    await queue.close();
-    await store.close();
+    await finish(0, async () => {
+      await queue.close();
+      await store.close();
+    });
     break;
   }
 }
-process.stdout.write(`done ${lost}\n`);

@@ -33,7 +33,7 @@ const PATH_LABEL: Record<LoopPath, string> = { api: 'QueueStore API', queue: 'cr
 export const storeThroughput: Benchmark = {
   id: 'store',
   async run(ctx) {
-    const jobs = ctx.quick ? 80 : 2000;
+    const jobs = ctx.quick ? 80 : 1500;
     const results: Result[] = [];
     for (const store of ['sqlite', 'redis'] as const) {
       for (const path of ['api', 'queue'] as const) {

@@ -32,7 +32,19 @@ export { LocalLeases, type WorkerLeases } from './pool/leases.ts';
 export { InputStager } from './pool/input-stager.ts';
 export type { PoolEvents, WorkerState, WorkerView } from './pool/types.ts';
 export { OutputStore } from './outputs/output-store.ts';
-export type { InferenceProvider, WorkerEndpoint } from './providers/provider.ts';
+export type { InferenceProvider, ProviderCapacity, RemoteJobHooks, RemoteJobRequest, RemoteJobResult, RemoteOutputFile, WorkerEndpoint } from './providers/provider.ts';
 export { LocalProvider } from './providers/local-provider.ts';
+export {
+  type ModalProviderConfig,
+  type ProviderConfig,
+  type ProviderConfigInput,
+  ProviderConfigSchema,
+  type RunpodProviderConfig,
+  type VerdaProviderConfig,
+} from './providers/config.ts';
+export { createProvider } from './providers/create-provider.ts';
+export { VerdaProvider } from './providers/verda-provider.ts';
+export { RunpodProvider } from './providers/runpod-provider.ts';
+export { ModalProvider } from './providers/modal-provider.ts';
 export { ComfyWorkerClient, type ComfyWorkerClientOptions } from './comfy/comfy-worker-client.ts';
 export { TypedEmitter } from './typed-emitter.ts';

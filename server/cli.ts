@@ -5,6 +5,8 @@
  */
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { createProvider } from '../lib/providers/create-provider.ts';
+import type { WorkerEndpoint } from '../lib/providers/provider.ts';
 import { ConfigError, ENV_PREFIX, type LoadedConfig, loadConfig, publicUrl } from './config.ts';
 import { seatUrl } from './views.ts';
 
@@ -126,9 +128,9 @@ async function seats(args: string[]): Promise<void> {
   }
 }
 
-async function probe(url: string, path: string): Promise<{ ok: boolean; text: string }> {
+async function probe(url: string, path: string, headers?: Record<string, string>): Promise<{ ok: boolean; text: string }> {
   try {
-    const response = await fetch(new URL(path, url), { signal: AbortSignal.timeout(5000) });
+    const response = await fetch(new URL(path, url), { signal: AbortSignal.timeout(5000), ...(headers ? { headers } : {}) });
     const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
     if (!response.ok) return { ok: false, text: `HTTP ${response.status}` };
     return { ok: true, text: JSON.stringify(body).slice(0, 120) };
@@ -165,10 +167,20 @@ async function check(args: string[]): Promise<void> {
   };
   const store = await checkStore(config, dataDir);
   report(`store (${config.store.kind})`, store.ok, store.text);
-  if (config.provider.workers.length === 0) report('workers', false, 'provider.workers is empty');
-  for (const worker of config.provider.workers) {
-    const result = await probe(worker.url, '/system_stats');
-    report(`worker ${worker.id} ${worker.url}`, result.ok, result.text);
+  let workers: WorkerEndpoint[] = [];
+  try {
+    workers = await createProvider(config.provider).listWorkers();
+    if (workers.length === 0) report(`workers (${config.provider.kind})`, false, 'the provider lists no workers');
+  } catch (error) {
+    report(`provider ${config.provider.kind}`, false, error instanceof Error ? error.message : String(error));
+  }
+  for (const worker of workers) {
+    // job-api workers (RunPod) have no /system_stats: listing them already reached the provider.
+    if (worker.transport === 'job-api') report(`worker ${worker.id}`, true, `${config.provider.kind} endpoint`);
+    else {
+      const result = await probe(worker.url, '/system_stats', worker.headers);
+      report(`worker ${worker.id} ${worker.url}`, result.ok, result.text);
+    }
   }
   if (!config.ui_upstream) report('ui_upstream', false, 'not configured: the seat gateway will answer 503');
   else {

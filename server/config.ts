@@ -7,24 +7,12 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { SeatIdSchema } from '../lib/job.ts';
+import { ProviderConfigSchema } from '../lib/providers/config.ts';
 import { BUILTIN_POLICIES } from '../lib/scheduling/settings.ts';
 
 const MiB = 1024 * 1024;
 
-const WorkerEntrySchema = z.object({
-  id: SeatIdSchema,
-  url: z.url({ protocol: /^https?$/ }),
-});
-
-/** One variant per provider; adding Verda, RunPod or Modal is one more entry in this list. */
-export const ProviderSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('local'),
-    workers: z.array(WorkerEntrySchema).default([]),
-  }),
-]);
-export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type { ProviderConfig } from '../lib/providers/config.ts';
 
 export const StoreConfigSchema = z.discriminatedUnion('kind', [
   z.object({
@@ -69,7 +57,8 @@ export const ConfigSchema = z.object({
     })
     .prefault({}),
   admin: z.object({ password: z.string().min(8, 'must be at least 8 characters') }),
-  provider: ProviderSchema.prefault({ kind: 'local' }),
+  /** local | verda | runpod | modal: switching provider is one line (lib/providers/config.ts). */
+  provider: ProviderConfigSchema.prefault({ kind: 'local' }),
   ui_upstream: z.object({ url: z.url({ protocol: /^https?$/ }) }).optional(),
   limits: z
     .object({

@@ -51,7 +51,7 @@ export class InputStager {
     for (const [nodeId, node] of Object.entries(prompt)) {
       for (const [input, value] of Object.entries(node.inputs)) {
         if (typeof value !== 'string' || value === '') continue;
-        const upload = info && info[node.class_type] ? isUploadInput(inputSpec(info, node.class_type, input)) : KNOWN_UPLOAD_INPUTS[node.class_type]?.includes(input);
+        const upload = info?.[node.class_type] ? isUploadInput(inputSpec(info, node.class_type, input)) : KNOWN_UPLOAD_INPUTS[node.class_type]?.includes(input);
         if (!upload) continue;
         const { name, folder } = splitAnnotation(value);
         if (folder === 'input') refs.push({ nodeId, input, path: name });

@@ -65,10 +65,11 @@ export function validateAgainstObjectInfo(prompt: Prompt, info: NodeInfoMap): vo
     for (const [name, value] of Object.entries(node.inputs)) {
       if (typeof value !== 'string') continue;
       const spec = inputSpec(info, node.class_type, name);
-      if (!spec || spec.type !== 'COMBO' || !spec.options || isUploadInput(spec)) continue;
+      if (spec?.type !== 'COMBO' || !spec.options || isUploadInput(spec)) continue;
       if (spec.options.includes(value)) continue;
       dependents ??= dependentOutputs(prompt, info);
-      const entry = (nodeErrors[id] ??= { errors: [], dependent_outputs: dependents.get(id) ?? [], class_type: node.class_type });
+      nodeErrors[id] ??= { errors: [], dependent_outputs: dependents.get(id) ?? [], class_type: node.class_type };
+      const entry = nodeErrors[id];
       const shown = spec.options.length > 20 ? `${JSON.stringify(spec.options.slice(0, 20)).slice(0, -1)}, …]` : JSON.stringify(spec.options);
       entry.errors.push({
         type: 'value_not_in_list',

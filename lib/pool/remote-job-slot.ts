@@ -138,8 +138,13 @@ export class RemoteJobSlot implements WorkerSlot {
         this.#emit(job, 'execution_success', { timestamp: Date.now() });
         await queue.markSucceeded(job.id, saved);
       } else if (result.status === 'cancelled') {
-        this.#emit(job, 'execution_interrupted', { node_id: null, node_type: null, executed: [], timestamp: Date.now() });
-        await queue.markCancelled(job.id);
+        if ((await queue.store.get(job.id))?.cancelRequested) {
+          this.#emit(job, 'execution_interrupted', { node_id: null, node_type: null, executed: [], timestamp: Date.now() });
+          await queue.markCancelled(job.id);
+        } else {
+          // Nobody asked (we are shutting down, or the provider dropped it): it runs again later.
+          await queue.requeue(job.id, `${this.#provider.name} cancelled the run`);
+        }
       } else {
         this.#emit(job, 'execution_error', { exception_message: result.message, exception_type: 'ProviderError', traceback: [], timestamp: Date.now() });
         await queue.markFailed(job.id, { code: 'execution_error', message: result.message, details: result.details });

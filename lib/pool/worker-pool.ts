@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueueError } from '../errors.ts';
 import type { OutputStore } from '../outputs/output-store.ts';
-import type { InferenceProvider } from '../providers/provider.ts';
+import type { InferenceProvider, WorkerEndpoint } from '../providers/provider.ts';
 import type { Queue } from '../queue.ts';
 import { TypedEmitter } from '../typed-emitter.ts';
 import { ComfyWorkerSlot, DEFAULT_TIMING, type PoolTiming } from './comfy-worker-slot.ts';
@@ -38,6 +38,8 @@ export interface WorkerPoolOptions {
   timing?: Partial<PoolTiming>;
   /** How often to look for new jobs even without a local event (other processes' submissions); default 1 s. */
   pollMs?: number;
+  /** How often to ask the provider for new workers; default 30 s. */
+  refreshMs?: number;
 }
 
 export async function createWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool> {
@@ -57,6 +59,7 @@ export class WorkerPool {
   readonly #timing: PoolTiming;
   readonly #off: (() => void)[] = [];
   #poll: NodeJS.Timeout | null = null;
+  #refresh: NodeJS.Timeout | null = null;
 
   constructor(options: WorkerPoolOptions) {
     this.#options = options;
@@ -66,28 +69,8 @@ export class WorkerPool {
   }
 
   async start(): Promise<void> {
-    const { queue, provider } = this.#options;
-    const endpoints = await provider.listWorkers();
-    for (const endpoint of endpoints) {
-      const deps = { queue, outputs: this.#options.outputs, inputs: this.#options.inputs, events: this.events, owner: this.owner };
-      if (endpoint.transport === 'job-api') {
-        if (!provider.executeJob) {
-          throw new QueueError('invalid_request', `provider ${provider.name} offers job-api worker ${endpoint.id} but cannot execute jobs`);
-        }
-        this.#slots.set(endpoint.id, new RemoteJobSlot(endpoint, provider, deps));
-        continue;
-      }
-      const slot = new ComfyWorkerSlot(endpoint, {
-        ...deps,
-        leases: this.#leases,
-        provider: provider.name,
-        timing: this.#timing,
-        preSubmit: this.#options.preSubmit ?? false,
-        canary: this.#options.canary ?? true,
-        previewMethod: this.#options.previewMethod ?? 'auto',
-      });
-      this.#slots.set(endpoint.id, slot);
-    }
+    const { queue } = this.#options;
+    for (const endpoint of await this.#options.provider.listWorkers()) this.#addSlot(endpoint);
     this.#off.push(
       queue.events.on('job.queued', () => this.#wakeAll()),
       queue.events.on('job.state', ({ job }) => {
@@ -107,10 +90,48 @@ export class WorkerPool {
     if (this.#options.validate ?? true) queue.addValidator((prompt, seat) => this.#validate(prompt, seat));
     for (const slot of this.#slots.values()) slot.start();
     this.#poll = setInterval(() => this.#wakeAll(), this.#options.pollMs ?? 1_000);
+    this.#refresh = setInterval(() => void this.refreshWorkers(), this.#options.refreshMs ?? 30_000);
+  }
+
+  /** Asks the provider for its workers again; new ones (e.g. a cloud instance that came up) join the pool. */
+  async refreshWorkers(): Promise<WorkerView[]> {
+    try {
+      for (const endpoint of await this.#options.provider.listWorkers()) {
+        if (!this.#slots.has(endpoint.id)) this.#addSlot(endpoint).start();
+      }
+    } catch (error) {
+      this.events.emit('error', { error, where: `listing ${this.#options.provider.name} workers` });
+    }
+    return this.workers();
+  }
+
+  #addSlot(endpoint: WorkerEndpoint): WorkerSlot {
+    const { queue, provider } = this.#options;
+    const deps = { queue, outputs: this.#options.outputs, inputs: this.#options.inputs, events: this.events, owner: this.owner };
+    let slot: WorkerSlot;
+    if (endpoint.transport === 'job-api') {
+      if (!provider.executeJob) {
+        throw new QueueError('invalid_request', `provider ${provider.name} offers job-api worker ${endpoint.id} but cannot execute jobs`);
+      }
+      slot = new RemoteJobSlot(endpoint, provider, deps);
+    } else {
+      slot = new ComfyWorkerSlot(endpoint, {
+        ...deps,
+        leases: this.#leases,
+        provider: provider.name,
+        timing: this.#timing,
+        preSubmit: this.#options.preSubmit ?? false,
+        canary: this.#options.canary ?? true,
+        previewMethod: this.#options.previewMethod ?? 'auto',
+      });
+    }
+    this.#slots.set(endpoint.id, slot);
+    return slot;
   }
 
   async stop(): Promise<void> {
     if (this.#poll) clearInterval(this.#poll);
+    if (this.#refresh) clearInterval(this.#refresh);
     for (const off of this.#off) off();
     await Promise.all([...this.#slots.values()].map((slot) => slot.stop()));
   }

@@ -66,8 +66,11 @@ export const ModalProviderConfigSchema = z
     /** Proxy-auth token (Modal-Key / Modal-Secret) when the endpoint has requires_proxy_auth. */
     token_id_env: EnvNameSchema.optional(),
     token_secret_env: EnvNameSchema.optional(),
-    /** Worker slots against this one ComfyUI. */
-    workers: z.number().int().min(1).max(8).default(1),
+    /**
+     * Jobs in flight against the endpoint. One ComfyUI runs one prompt at a time, so more than 1
+     * only keeps the next job waiting in its queue (like the pool's pre-submit).
+     */
+    slots: z.number().int().min(1).max(8).default(1),
     /** How long a start may wait for a cold container to answer. */
     warm_timeout_s: z.number().int().min(1).default(300),
   })

@@ -48,14 +48,14 @@ export class ModalProvider implements InferenceProvider {
 
   async listWorkers(): Promise<WorkerEndpoint[]> {
     const headers = Object.keys(this.#headers).length > 0 ? { headers: { ...this.#headers } } : {};
-    return Array.from({ length: this.#config.workers }, (_, i) => ({ id: `modal-${i + 1}`, url: this.#http.baseUrl, transport: 'comfyui' as const, ...headers }));
+    return Array.from({ length: this.#config.slots }, (_, i) => ({ id: `modal-${i + 1}`, url: this.#http.baseUrl, transport: 'comfyui' as const, ...headers }));
   }
 
   /**
    * Wakes the endpoint: Modal starts a container on the first request, and a cold ComfyUI
    * takes a while to answer. Probes GET /system_stats until it does, within `warm_timeout_s`.
    */
-  async startWorkers(): Promise<WorkerEndpoint[]> {
+  async startWorkers(_count?: number): Promise<WorkerEndpoint[]> {
     const deadline = Date.now() + this.#config.warm_timeout_s * 1000;
     let last = 'no answer yet';
     for (;;) {
@@ -81,9 +81,9 @@ export class ModalProvider implements InferenceProvider {
   }
 
   /** Nothing to stop: Modal scales the container to zero by itself once it is idle (the app's scaledown window). */
-  async stopWorker(): Promise<void> {}
+  async stopWorker(_id: string): Promise<void> {}
 
   async capacity(): Promise<ProviderCapacity> {
-    return { running: this.#config.workers, max: this.#config.workers };
+    return { running: this.#config.slots, max: this.#config.slots };
   }
 }

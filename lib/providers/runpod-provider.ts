@@ -57,12 +57,12 @@ export class RunpodProvider implements InferenceProvider {
   }
 
   /** RunPod starts its workers on demand; the slots always exist. */
-  async startWorkers(): Promise<WorkerEndpoint[]> {
+  async startWorkers(_count?: number): Promise<WorkerEndpoint[]> {
     return this.listWorkers();
   }
 
   /** Nothing to stop: RunPod scales idle workers down by itself (the endpoint's idle timeout). Drain a slot to stop using it. */
-  async stopWorker(): Promise<void> {}
+  async stopWorker(_id: string): Promise<void> {}
 
   /** `running` is RunPod's workers (idle or busy) for the endpoint now, from GET /health. */
   async capacity(): Promise<ProviderCapacity> {
@@ -121,12 +121,15 @@ export class RunpodProvider implements InferenceProvider {
         answer = await this.#http.send('GET', `/status/${encodeURIComponent(id)}`, { headers: this.#headers, signal });
       } catch (error) {
         if (signal.aborted) return this.#cancel(id);
-        if (++failures >= MAX_POLL_FAILURES) throw error;
-        continue;
+        if (++failures < MAX_POLL_FAILURES) continue;
+        await this.#cancel(id);
+        throw error;
       }
       if (!answer.ok) {
         const error = this.#http.error('GET', `/status/${id}`, answer, this.#config.api_key_env);
         if ((answer.status >= 500 || answer.status === 429) && ++failures < MAX_POLL_FAILURES) continue;
+        // We lose track of it; our queue will run it again, so RunPod need not finish this copy.
+        await this.#cancel(id);
         throw error;
       }
       failures = 0;

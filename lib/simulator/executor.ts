@@ -160,7 +160,9 @@ export class Executor {
     const method = extraData['preview_method'];
     const previews = (['none', 'auto', 'latent2rgb', 'taesd'].includes(method as string) ? method : config.previewMethod) !== 'none';
     this.interrupted = false;
-    const clientId = Object.hasOwn(extraData, 'client_id') ? String(extraData['client_id']) : null;
+    const rawClient = extraData['client_id'];
+    // A JSON null client_id is Python's None: the prompt has no client, so progress is broadcast.
+    const clientId = rawClient === undefined || rawClient === null ? null : String(rawClient);
     this.clientId = clientId;
     const messages: [string, Record<string, unknown>][] = [];
     const message = async (event: string, data: Record<string, unknown>, broadcast: boolean) => {
@@ -213,7 +215,7 @@ export class Executor {
       for (const name of orderedKeys(nodeInputs)) {
         const v = nodeInputs[name];
         // Like get_input_data: links always, widget values only for declared inputs.
-        if (isLink(v)) inputs[name] = results.get(v[0])?.[v[1]];
+        if (isLink(v)) inputs[name] = (results.get(v[0]) ?? cached(v[0])?.outputs)?.[v[1]];
         else if (declared.has(name)) inputs[name] = v;
       }
       if (clientId !== null) {

@@ -127,13 +127,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const listen = async (): Promise<void> => {
     // ComfyUI empties its temp directory at every start.
     rmSync(dirs.temp, { recursive: true, force: true });
-    const fresh = new DataDirs(dataDir);
     const inst = new Instance({
       version,
       name: options.name ?? 'cpu',
       multiUser: options.multiUser ?? false,
       catalog,
-      dirs: fresh,
+      dirs: new DataDirs(dataDir),
       models: options.models ?? {},
       executor: {
         nodeMs: typeof nodeMs === 'function' ? nodeMs : () => nodeMs,
@@ -163,11 +162,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const srv = createServer((req, res) => void inst.handle(req, res));
     srv.on('upgrade', (req, socket, head) => inst.upgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
-      srv.once('error', reject);
-      srv.listen(port, host, () => {
-        srv.off('error', reject);
-        resolve();
+      srv.once('error', (err: NodeJS.ErrnoException) => {
+        inst.stop(true);
+        if (err.code !== 'EADDRINUSE') return reject(err);
+        reject(new QueueError('conflict', `port ${port} is already in use on ${host}; choose another port, or 0 for a free one`, { field: 'port', cause: err }));
       });
+      srv.listen(port, host, () => resolve());
     });
     port = (srv.address() as AddressInfo).port;
     inst.argv[4] = String(port);
@@ -188,7 +188,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     await closed;
   };
 
-  await listen();
+  try {
+    await listen();
+  } catch (err) {
+    if (ownsDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   return {
     get url() {

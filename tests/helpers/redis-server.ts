@@ -106,7 +106,8 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   };
 }
 
-async function freePort(): Promise<number> {
+/** A port that was free a moment ago on 127.0.0.1 (for programs that need the number up front). */
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

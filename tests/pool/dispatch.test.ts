@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { Job } from '../../lib/job.ts';
 import { finished, imagePrompt, openPool, slowPrompt, until, untilReady } from '../helpers/pool.ts';
 
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
@@ -10,7 +11,7 @@ describe('worker pool on 3 simulated workers', () => {
     const fx = await openPool({ workers: 3 });
     try {
       await untilReady(fx.pool, 3);
-      const submitted = [];
+      const submitted: Job[] = [];
       for (let i = 0; i < 9; i++) {
         const seat = `user0${(i % 3) + 1}`;
         submitted.push((await fx.queue.submit({ seat, prompt: imagePrompt(1000 + i) })).job);
@@ -82,7 +83,7 @@ describe('worker pool on 3 simulated workers', () => {
     const fx = await openPool({ workers: 3 });
     try {
       await untilReady(fx.pool, 3);
-      const jobs = [];
+      const jobs: Job[] = [];
       for (let i = 0; i < 3; i++) jobs.push((await fx.queue.submit({ seat: `user0${i + 1}`, prompt: slowPrompt(i, 10, 40) })).job);
       await until(async () => (await Promise.all(jobs.map((j) => fx.queue.store.get(j.id)))).every((j) => j?.state === 'running'), 5_000, 'all running');
       const victim = (await fx.queue.store.get(jobs[1]!.id))!;

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { type ConfigInput, loadConfig } from '../../server/config.ts';
 import type { PoolHandle } from '../../server/context.ts';
+import { createPool } from '../../server/pool-factory.ts';
 import { type RunningServer, startServer } from '../../server/runtime.ts';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -27,6 +28,8 @@ export interface TestServerOptions {
   redisUrl?: string;
   /** Reuse a data dir (restart tests); it is then not removed on close. */
   dataDir?: string;
+  /** ComfyUI (simulator) URLs: the server then runs its real worker pool on them. */
+  workers?: string[];
   adminDist?: string;
 }
 
@@ -40,11 +43,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     admin: { password: ADMIN_PASSWORD },
     scheduler: { policy: 'fifo', caps: { max_queued_per_seat: 50, max_depth: 500 } },
     log_level: 'silent',
+    ...(options.workers ? { provider: { kind: 'local', workers: options.workers.map((url, i) => ({ id: `gpu${i}`, url })) } } : {}),
     ...options.config,
   } as ConfigInput;
   const loaded = await loadConfig({ file: null, env: {}, overrides });
   const server = await startServer(loaded, {
     ...(options.pool ? { createPool: async () => options.pool! } : {}),
+    ...(options.workers ? { createPool } : {}),
     ...(options.adminDist ? { adminDist: options.adminDist } : {}),
   });
   return {

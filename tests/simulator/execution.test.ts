@@ -98,6 +98,8 @@ describe('execution', () => {
     assert.equal(readdirSync(join(sim.dataDir, 'output')).length, filesBefore);
     const third = await submit(sim, basicPrompt(0x445566, 'cached_b'), { client_id: 'x-cache' });
     const partial = await untilDone(client, third);
+    const reused = decodePng(readFileSync(join(sim.dataDir, 'output', 'cached_b_00001_.png')));
+    assert.deepEqual([reused.width, reused.height, ...reused.data.subarray(0, 3)], [16, 8, 0xff - 0x44, 0xff - 0x55, 0xff - 0x66], 'pixels come from the cached nodes');
     assert.deepEqual(jsonFrame(partial[1] as never, 'execution_cached')?.['nodes'], ['1', '2']);
     assert.deepEqual(
       partial.map((f) => jsonFrame(f, 'executing')?.['node']).filter((n) => n !== undefined),

@@ -90,4 +90,10 @@ test('CORS mode adds the headers and lets other origins in', async () => {
 test('invalid options are refused with the field at fault', async () => {
   await assert.rejects(startSimulator({ samplerSteps: 0 }), { name: 'QueueError', field: 'samplerSteps' });
   await assert.rejects(startSimulator({ previewMethod: 'fast' as never }), { name: 'QueueError', field: 'previewMethod' });
+  const taken = await startSimulator();
+  try {
+    await assert.rejects(startSimulator({ port: taken.port }), { name: 'QueueError', field: 'port', code: 'conflict' });
+  } finally {
+    await taken.close();
+  }
 });

@@ -218,14 +218,31 @@ function compareFrames(role: string, recorded: Frame[], actual: Frame[], ids: Id
   return problems;
 }
 
-/** True when the recording shows worker frames (anything but status) before the next client action. */
-function workerSpeaksBeforeNextAction(timeline: Entry[], index: number): boolean {
+/** Frames the worker thread produces (the ones a stalled simulator holds back). */
+function isWorkerFrame(entry: Entry): boolean {
+  const frame = entry['frame'] as Record<string, unknown>;
+  if (frame['binary'] === true) return true;
+  const data = frame['data'];
+  if (frame['type'] === 'status' || frame['type'] === 'feature_flags') return false;
+  // The reconnect replay `executing {node}` comes from the socket handler, not the worker.
+  return !(frame['type'] === 'executing' && isPlainObject(data) && !Object.hasOwn(data, 'prompt_id'));
+}
+
+/**
+ * What the recording shows between an action and the next one: per client, how many server
+ * replies (status, feature_flags, replay) came before the first worker frame, and whether the
+ * worker spoke at all.
+ */
+function afterAction(timeline: Entry[], index: number): { replies: Map<string, number>; workerSpeaks: boolean } {
+  const replies = new Map<string, number>();
   for (let j = index + 1; j < timeline.length; j++) {
     const e = timeline[j] as Entry;
-    if (['ws_connect', 'send', 'http', 'ws_close'].includes(e.event)) return false;
-    if (e.event === 'recv' && (e['frame'] as Record<string, unknown>)['type'] !== 'status') return true;
+    if (['ws_connect', 'send', 'http', 'ws_close'].includes(e.event)) return { replies, workerSpeaks: false };
+    if (e.event !== 'recv' || !e.client) continue;
+    if (isWorkerFrame(e)) return { replies, workerSpeaks: true };
+    replies.set(e.client, (replies.get(e.client) ?? 0) + 1);
   }
-  return true;
+  return { replies, workerSpeaks: true };
 }
 
 /** Replays one scenario; returns the differences (empty when the simulator matches the recording). */
@@ -252,6 +269,11 @@ export async function replayScenario(sim: SimulatorHandle, scenario: Scenario, i
     const pause = Math.min(250, Math.max(0, (entry.t_ms - previous) * options.timeScale));
     if (pause > 0) await new Promise((r) => setTimeout(r, pause));
 
+    // The recorder's actions took a few ms, the simulator's steps are scaled down: holding the
+    // worker's frames (not its timers) from an action until the server's own replies to it are in
+    // keeps "this happened between two steps" true.
+    if (entry.event !== 'ws_close') sim.faults.stall = true;
+    let actual: HttpResult | null = null;
     if (entry.event === 'ws_connect' && role) {
       const client = clients.get(role) ?? new RecordingClient();
       clients.set(role, client);
@@ -261,11 +283,14 @@ export async function replayScenario(sim: SimulatorHandle, scenario: Scenario, i
     } else if (entry.event === 'ws_close' && role) {
       await clients.get(role)?.close();
     } else if (entry.event === 'http') {
-      // The recorder's requests took a few ms; the simulator's steps are scaled down. Holding the
-      // worker's frames (not its timers) while requests run keeps "requests between two steps" true.
-      sim.faults.stall = true;
-      const actual = await send(sim, entry['request'] as Record<string, unknown>, ids);
-      if (workerSpeaksBeforeNextAction(timeline, index)) sim.faults.stall = false;
+      actual = await send(sim, entry['request'] as Record<string, unknown>, ids);
+    }
+    const { replies, workerSpeaks } = afterAction(timeline, index);
+    if (workerSpeaks) {
+      for (const [r, count] of replies) await clients.get(r)?.waitForCount((recorded.get(r)?.length ?? 0) + count, 600, 10_000);
+      sim.faults.stall = false;
+    }
+    if (actual) {
       const response = entry['response'] as Record<string, unknown>;
       const request = entry['request'] as Record<string, unknown>;
       const pairs = request['path'] === '/prompt' || request['path'] === '/users';

@@ -22,6 +22,7 @@ export class CmWorkersPanel extends LitElement {
     css`
       .list {
         display: grid;
+        grid-template-columns: minmax(0, 1fr);
         gap: 0.55rem;
       }
       .worker {
@@ -49,7 +50,7 @@ export class CmWorkersPanel extends LitElement {
       }
       .mem {
         display: grid;
-        grid-template-columns: 2.6rem 1fr auto;
+        grid-template-columns: 2.6rem minmax(0, 1fr) auto;
         gap: 0.4rem;
         align-items: center;
         font-size: 0.75rem;
