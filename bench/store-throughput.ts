@@ -111,12 +111,20 @@ async function inProcesses(path: LoopPath, spec: StoreSpec, jobs: number): Promi
     const lines = createInterface({ input: child.stdout });
     const ready = Promise.withResolvers<void>();
     const done = Promise.withResolvers<number>();
+    let measured = false;
     lines.on('line', (line) => {
       if (line === 'ready') ready.resolve();
-      if (line.startsWith('done ')) done.resolve(Number(line.slice(5)));
+      if (line.startsWith('done ')) {
+        measured = true;
+        done.resolve(Number(line.slice(5)));
+      }
     });
     const exited = once(child, 'exit').then(([code]) => {
-      if (code !== 0) throw new Error(`bench client ${i} (${path} on ${spec.kind}) exited with code ${code}`);
+      if (code === 0) return;
+      const what = `bench client ${i} (${path} on ${spec.kind}) exited with code ${code}`;
+      // Its numbers are in; a crash while shutting down is reported but does not void them.
+      if (measured) process.stderr.write(`[bench] ${what} after finishing its run (see its error above)\n`);
+      else throw new Error(what);
     });
     exited.catch((error: unknown) => {
       ready.reject(error);

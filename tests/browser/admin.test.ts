@@ -184,6 +184,7 @@ describe('instructor admin panel', { skip }, () => {
     assert.equal(ids.length, 6);
     await until(async () => (await page.locator('cm-queue-panel tr[data-state="queued"]').count()) === 6, 10_000, 'six queued rows');
     const first = await jobOf(ids[0]!);
+    await shownAt(first.id, 1);
     const cells = await row(first.id).locator('td').allTextContents();
     assert.equal(cells[1]?.trim(), '1', 'position');
     assert.equal(cells[2]?.trim(), first.title);

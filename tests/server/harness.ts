@@ -3,14 +3,17 @@
  * (or a given Redis), a few seats with known codes, and small helpers to call
  * it as anonymous, a seat, the admin or a token.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { type ConfigInput, loadConfig } from '../../server/config.ts';
 import type { PoolHandle } from '../../server/context.ts';
 import { createPool } from '../../server/pool-factory.ts';
 import { type RunningServer, startServer } from '../../server/runtime.ts';
+import { until } from '../helpers/wait.ts';
 
 export const ADMIN_PASSWORD = 'admin-password-for-tests';
 
@@ -211,4 +214,30 @@ export class EventClient {
     this.socket.close();
     await closed;
   }
+}
+
+const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
+
+export interface CliServer {
+  child: ChildProcess;
+  url: string;
+  /** Everything the process printed so far. */
+  output(): string;
+}
+
+/** `comfy-multi start --config FILE` as a separate process (for SIGTERM/SIGKILL tests). */
+export async function startCliServer(config: string): Promise<CliServer> {
+  const child = spawn(process.execPath, [CLI, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
+  let output = '';
+  child.stdout!.on('data', (chunk) => {
+    output += chunk;
+  });
+  child.stderr!.on('data', (chunk) => {
+    output += chunk;
+  });
+  await until(() => /listening on (\S+)/.test(output) || child.exitCode !== null, 15_000, 'the server to start');
+  const url = /listening on (\S+)/.exec(output)?.[1];
+  if (!url) throw new Error(`server did not start: ${output}`);
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the code table follows the first line
+  return { child, url, output: () => output };
 }

@@ -4,32 +4,13 @@
  * running are reconciled with their workers instead of being run twice.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../../lib/simulator/index.ts';
 import { until } from '../helpers/wait.ts';
-import { ADMIN_PASSWORD, call, loginAdmin } from './harness.ts';
-
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
-
-async function startServerProcess(config: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [CLI, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
-  let output = '';
-  child.stdout!.on('data', (chunk) => {
-    output += chunk;
-  });
-  child.stderr!.on('data', (chunk) => {
-    output += chunk;
-  });
-  await until(() => /listening on (\S+)/.test(output) || child.exitCode !== null, 15_000, 'the server to start');
-  const url = /listening on (\S+)/.exec(output)?.[1];
-  if (!url) throw new Error(`server did not start: ${output}`);
-  return { child, url };
-}
+import { ADMIN_PASSWORD, call, loginAdmin, startCliServer } from './harness.ts';
 
 function slowPrompt(color: number) {
   return {
@@ -66,7 +47,7 @@ describe('server killed with SIGKILL mid-run', () => {
         ...sims.map((sim, i) => `    - {id: gpu${i}, url: "${sim.url}"}`),
       ].join('\n'),
     );
-    let server = await startServerProcess(config);
+    let server = await startCliServer(config);
     try {
       let admin = await loginAdmin(server.url);
       const ids: string[] = [];
@@ -85,7 +66,7 @@ describe('server killed with SIGKILL mid-run', () => {
 
       server.child.kill('SIGKILL');
       await new Promise((resolve) => server.child.once('exit', resolve));
-      server = await startServerProcess(config);
+      server = await startCliServer(config);
       admin = await loginAdmin(server.url);
 
       await until(async () => (await jobs(server.url)).every((j) => ['succeeded', 'failed', 'cancelled'].includes(j.state)), 30_000, 'every job to finish');

@@ -4,7 +4,7 @@
  * Once in process, once through `comfy-multi start` and SIGTERM.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -12,10 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { call, EventClient, loginSeat, PROMPT, startTestServer } from './harness.ts';
+import { call, EventClient, loginSeat, PROMPT, startCliServer, startTestServer } from './harness.ts';
 
-const CLI = fileURLToPath(new URL('../../server/cli.ts', import.meta.url));
 
 describe('graceful shutdown', () => {
   it('finishes in-flight requests, closes event sockets and leaves queued and running jobs intact', async () => {
@@ -68,19 +66,8 @@ describe('graceful shutdown', () => {
     const config = join(dir, 'comfy-multi.yaml');
     await writeFile(config, `listen: {port: 0}\ndata_dir: ./data\nseats: {count: 2}\nadmin: {password: cli-test-password}\nlog_level: silent\n`);
     const start = async (): Promise<{ child: ChildProcess; url: string; output: string }> => {
-      const child = spawn(process.execPath, [CLI, 'start', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] } });
-      let output = '';
-      child.stdout!.on('data', (chunk) => {
-        output += chunk;
-      });
-      child.stderr!.on('data', (chunk) => {
-        output += chunk;
-      });
-      for (let i = 0; i < 500 && !/listening on (\S+)/.test(output); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-      const url = /listening on (\S+)/.exec(output)?.[1];
-      if (!url) throw new Error(`server did not start: ${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 100)); // the code table follows the first line
-      return { child, url, output };
+      const server = await startCliServer(config);
+      return { child: server.child, url: server.url, output: server.output() };
     };
     const stop = async (child: ChildProcess): Promise<number | null> => {
       const exited = once(child, 'exit');
