@@ -68,3 +68,9 @@ export function isQueueError(value: unknown): value is QueueError {
 export function statusForCode(code: ErrorCode): number {
   return ERROR_STATUS[code];
 }
+
+/** A schema issue ({path, message}, as zod reports it) as an `invalid_request` naming the field. */
+export function zodIssueError(issue: { path: readonly PropertyKey[]; message: string }, fallbackField: string, prefix: readonly string[] = []): QueueError {
+  const field = [...prefix, ...issue.path.map(String)].join('.') || fallbackField;
+  return new QueueError('invalid_request', `${field}: ${issue.message}`, { field });
+}

@@ -4,27 +4,14 @@
  * are both plain consumers of this class.
  */
 import { randomUUID } from 'node:crypto';
-import { QueueError } from './errors.ts';
-import {
-  DEFAULT_PROMPT_LIMITS,
-  type Job,
-  type JobError,
-  type JobState,
-  type OutputFile,
-  type PriorityClass,
-  type Prompt,
-  type PromptLimits,
-  SubmitRequestSchema,
-  newJobId,
-  promptShape,
-  titleOf,
-  validatePrompt,
-  validateWorkflow,
-} from './job.ts';
+import { QueueError, zodIssueError } from './errors.ts';
+import { DEFAULT_PROMPT_LIMITS, type Job, type JobError, type JobState, type OutputFile, type PriorityClass, type PromptLimits } from './job.ts';
 import { BUILTIN_POLICY_LIST, type SchedulingPolicy } from './scheduling/policy.ts';
 import { DEFAULT_SETTINGS, type SchedulerSettings, SchedulerSettingsSchema } from './scheduling/settings.ts';
+import { CoalescingRefresher } from './scheduling/refresher.ts';
 import { type QueueSnapshot, SnapshotBuilder } from './scheduling/snapshot.ts';
 import type { JobPage, JobPatch, JobQuery, QueueStore, StoreSignal } from './store/queue-store.ts';
+import { capError, type PromptValidator, prepareJob, type SeatStatus } from './submission.ts';
 import { TypedEmitter } from './typed-emitter.ts';
 
 export interface QueueEvents {
@@ -40,10 +27,7 @@ export interface QueueEvents {
   [key: string]: unknown;
 }
 
-export type SeatStatus = 'active' | 'disabled' | 'unknown';
-
-/** Checks a submission beyond its shape, e.g. against the workers' object_info. Throws QueueError. */
-export type PromptValidator = (prompt: Prompt, seat: string) => Promise<void>;
+export type { PromptValidator, SeatStatus } from './submission.ts';
 
 export interface QueueOptions {
   store: QueueStore;
@@ -71,6 +55,9 @@ export interface Actor {
   seat?: string;
 }
 
+/** Longest a queue snapshot lags behind a change. */
+const REFRESH_DELAY_MS = 20;
+
 export async function createQueue(options: QueueOptions): Promise<Queue> {
   const queue = new Queue(options);
   await queue.init();
@@ -95,9 +82,9 @@ export class Queue {
   #readyWorkers = 0;
   #lastStamp = 0;
   #unwatch: (() => void) | null = null;
-  #current: Promise<QueueSnapshot> | null = null;
-  #followUp: Promise<QueueSnapshot> | null = null;
-  #last: QueueSnapshot | null = null;
+  readonly #refresher: CoalescingRefresher<QueueSnapshot>;
+  /** Signal handlers still reading the store; close() waits for them so the store can close cleanly. */
+  readonly #handling = new Set<Promise<void>>();
 
   constructor(options: QueueOptions) {
     this.store = options.store;
@@ -107,6 +94,11 @@ export class Queue {
     this.#maxAttempts = options.maxAttempts ?? 3;
     this.#now = options.clock ?? Date.now;
     this.#snapshots = new SnapshotBuilder(this.store);
+    // Positions and ETAs are for people: recomputed at most once per REFRESH_DELAY_MS after changes.
+    this.#refresher = new CoalescingRefresher(() => this.#compute(), {
+      delayMs: REFRESH_DELAY_MS,
+      onError: (error) => this.events.emit('error', { error, where: 'refresh' }),
+    });
     this.#initialSettings = SchedulerSettingsSchema.parse({
       ...DEFAULT_SETTINGS,
       ...options.settings,
@@ -121,66 +113,26 @@ export class Queue {
     const stored = await this.store.getSettings();
     if (stored && this.#policies.has(stored.policy)) this.#settings = stored;
     else await this.store.setSettings(this.#settings);
-    this.#unwatch = this.store.watch((signal) => void this.#onSignal(signal));
+    this.#unwatch = this.store.watch((signal) => {
+      const handled = this.#onSignal(signal).finally(() => this.#handling.delete(handled));
+      this.#handling.add(handled);
+    });
   }
 
   async close(): Promise<void> {
     this.#unwatch?.();
     this.#unwatch = null;
-    await this.#current?.catch(() => undefined);
+    await Promise.all(this.#handling);
+    await this.#refresher.close();
   }
 
   // ---- submissions -------------------------------------------------------
 
   async submit(request: unknown): Promise<SubmitResult> {
-    const parsed = SubmitRequestSchema.safeParse(request);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0]!;
-      const field = issue.path.map(String).join('.') || 'body';
-      throw new QueueError('invalid_request', `${field}: ${issue.message}`, { field });
-    }
-    const req = parsed.data;
-    const status = this.#seatStatus(req.seat);
-    if (status === 'unknown') throw new QueueError('unknown_seat', `seat "${req.seat}" is not part of this workshop`, { field: 'seat' });
-    if (status === 'disabled') throw new QueueError('seat_disabled', `seat "${req.seat}" is disabled by the instructor`, { field: 'seat' });
-    const priority = req.priority ?? 'normal';
-    if (this.#settings.paused.submissions && priority !== 'instructor') {
-      throw new QueueError('submissions_paused', 'The instructor has paused new submissions; try again when they resume');
-    }
-    const prompt = validatePrompt(req.prompt, this.#limits);
-    const workflow = validateWorkflow(req.workflow, this.#limits);
-    for (const validator of this.#validators) await validator(prompt, req.seat);
-
-    const now = this.#stamp();
-    const job: Job = {
-      id: newJobId(),
-      seat: req.seat,
-      prompt,
-      ...(workflow === undefined ? {} : { workflow }),
-      options: req.options ?? {},
-      priority,
-      state: 'queued',
-      attempts: 0,
-      queuedAt: now,
-      startedAt: null,
-      finishedAt: null,
-      worker: null,
-      error: null,
-      outputs: [],
-      shape: promptShape(prompt),
-      clientRequestId: req.clientRequestId ?? null,
-      rank: 0,
-      pin: null,
-      cancelRequested: false,
-      title: titleOf(workflow, req.title),
-    };
+    const rules = { seatStatus: this.#seatStatus, limits: this.#limits, paused: this.#settings.paused.submissions, validators: this.#validators };
+    const job = await prepareJob(request, rules, this.#stamp());
     const result = await this.store.insert(job, this.#settings.caps);
-    if (!result.ok) {
-      if (result.reason === 'seat_cap') {
-        throw new QueueError('seat_cap', `seat "${req.seat}" already has ${result.count} queued jobs (limit ${result.limit}); wait for one to start`);
-      }
-      throw new QueueError('queue_full', `the queue holds ${result.count} jobs (limit ${result.limit}); try again shortly`);
-    }
+    if (!result.ok) throw capError(result, job.seat);
     if (!result.duplicate) {
       this.events.emit('job.queued', { job: result.job });
       await this.#announce(result.job, null);
@@ -207,7 +159,7 @@ export class Queue {
 
   /** The snapshot after every change made so far: the one being computed, else the last one. */
   snapshot(): Promise<QueueSnapshot> {
-    return this.#followUp ?? this.#current ?? (this.#last ? Promise.resolve(this.#last) : this.refresh());
+    return this.#refresher.latest();
   }
 
   /** Jobs that were on a worker; after a restart these need reconciling with their workers. */
@@ -295,16 +247,12 @@ export class Queue {
       caps: { ...this.#settings.caps, ...change.caps },
       paused: { ...this.#settings.paused, ...change.paused },
     });
-    if (!next.success) {
-      const issue = next.error.issues[0]!;
-      const field = issue.path.map(String).join('.');
-      throw new QueueError('invalid_request', `${field}: ${issue.message}`, { field });
-    }
+    if (!next.success) throw zodIssueError(next.error.issues[0]!, 'settings');
     this.#settings = next.data;
     await this.store.setSettings(next.data);
     await this.store.publish({ kind: 'settings', origin: this.#origin });
     this.events.emit('settings.changed', this.settings);
-    void this.refresh();
+    this.#refresher.soon();
     return this.settings;
   }
 
@@ -314,7 +262,7 @@ export class Queue {
   setReadyWorkers(count: number): void {
     if (count === this.#readyWorkers) return;
     this.#readyWorkers = count;
-    void this.refresh();
+    this.#refresher.soon();
   }
 
   /** Claims the next job for `worker` according to the policy, or null when none may run now. */
@@ -334,15 +282,17 @@ export class Queue {
     return null; // heavy contention: the caller tries again on the next wake-up
   }
 
-  markRunning(id: string): Promise<Job | null> {
-    return this.#patch(id, ['dispatching'], { state: 'running', startedAt: this.#now() });
+  async markRunning(id: string): Promise<Job | null> {
+    const job = await this.store.update(id, ['dispatching'], { state: 'running', startedAt: this.#now() });
+    if (job) await this.#announce(job, 'dispatching');
+    return job;
   }
 
   async markSucceeded(id: string, outputs: OutputFile[]): Promise<Job | null> {
     const job = await this.store.get(id);
     if (!job) return null;
     const now = this.#now();
-    const done = await this.#patch(id, ['dispatching', 'running'], {
+    const done = await this.#transition(job, ['dispatching', 'running'], {
       state: 'succeeded',
       finishedAt: now,
       startedAt: job.startedAt ?? now,
@@ -384,26 +334,13 @@ export class Queue {
 
   // ---- snapshots ----------------------------------------------------------
 
-  /** Recomputes positions and ETAs (coalescing concurrent calls) and emits `queue.changed`. */
+  /** Recomputes positions and ETAs now (sharing a computation already running) and emits `queue.changed`. */
   refresh(): Promise<QueueSnapshot> {
-    if (!this.#current) {
-      this.#current = this.#compute().finally(() => {
-        this.#current = null;
-      });
-      return this.#current;
-    }
-    this.#followUp ??= this.#current
-      .catch(() => undefined)
-      .then(() => {
-        this.#followUp = null;
-        return this.refresh();
-      });
-    return this.#followUp;
+    return this.#refresher.now();
   }
 
   async #compute(): Promise<QueueSnapshot> {
     const snapshot = await this.#snapshots.build(this.#settings, this.#policy(), this.#readyWorkers, this.#now());
-    this.#last = snapshot;
     this.events.emit('queue.changed', snapshot);
     return snapshot;
   }
@@ -442,7 +379,7 @@ export class Queue {
       if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.events.emit('job.finished', { job });
     }
     await this.store.publish({ kind: 'job', id: job.id, state: job.state, origin: this.#origin });
-    void this.refresh().catch((error: unknown) => this.events.emit('error', { error, where: 'refresh' }));
+    this.#refresher.soon();
   }
 
   async #notQueued(id: string): Promise<QueueError> {
@@ -470,7 +407,7 @@ export class Queue {
           if (job.state === 'succeeded' || job.state === 'failed' || job.state === 'cancelled') this.events.emit('job.finished', { job });
         }
       } else return;
-      await this.refresh();
+      this.#refresher.soon();
     } catch (error) {
       this.events.emit('error', { error, where: `signal:${signal.kind}` });
     }

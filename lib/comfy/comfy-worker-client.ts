@@ -73,6 +73,8 @@ export class ComfyWorkerClient extends ComfyRest {
   readonly #recovering = new Map<string, { again: boolean; promise: Promise<TerminalResult | null> }>();
   readonly #pollIntervalMs: number;
   #pollTimer: NodeJS.Timeout | null = null;
+  /** Once closed, nothing restarts polling (a caller finishing late must not keep the process alive). */
+  #closed = false;
   #serverFeatures: Record<string, unknown> | null = null;
 
   constructor(options: ComfyWorkerClientOptions) {
@@ -127,6 +129,7 @@ export class ComfyWorkerClient extends ComfyRest {
 
   /** Closes the socket (waiting until it is fully closed) and rejects pending waitForTerminal calls. */
   async close(): Promise<void> {
+    this.#closed = true;
     this.#stopPolling();
     await this.#socket.close();
     const closed = new QueueError('worker_unavailable', `the client for ${this.http.baseUrl.origin} was closed`);
@@ -347,7 +350,7 @@ export class ComfyWorkerClient extends ComfyRest {
 
   /** Polls unfinished prompts whose events cannot reach us: socket down, or submitted elsewhere (409). */
   #ensurePolling(): void {
-    if (this.#pollTimer) return;
+    if (this.#pollTimer || this.#closed) return;
     this.#pollTimer = setInterval(() => {
       const targets = this.#tracker
         .unsettled()

@@ -178,6 +178,13 @@ export class ComfyWorkerSlot implements WorkerSlot {
     this.#deps.events.emit('worker.changed', this.view());
   }
 
+  /** Runs the worker itself still holds (running or waiting in its queue), not the ones being settled. */
+  #onWorker(): number {
+    let count = 0;
+    for (const run of this.#runs.values()) if (!run.workerFree) count++;
+    return count;
+  }
+
   #capacity(): number {
     return this.#deps.preSubmit ? 2 : 1;
   }
@@ -187,7 +194,7 @@ export class ComfyWorkerSlot implements WorkerSlot {
     try {
       do {
         this.#pumpAgain = false;
-        while (!this.#stopped && !this.#draining && this.canDispatch && this.#runs.size < this.#capacity()) {
+        while (!this.#stopped && !this.#draining && this.canDispatch && this.#onWorker() < this.#capacity()) {
           const job = await this.#deps.queue.claimNext(this.id);
           if (!job) break;
           this.#launch(job, false);
@@ -201,7 +208,10 @@ export class ComfyWorkerSlot implements WorkerSlot {
   }
 
   #launch(job: Job, adopted: boolean): void {
-    if (this.#runs.has(job.id)) return;
+    // A fresh claim of a job whose previous attempt is still being settled here (requeued after the
+    // worker forgot it) gives way to the new attempt; a run is never doubled otherwise.
+    const existing = this.#runs.get(job.id);
+    if (existing && (adopted || !existing.workerFree)) return;
     const run = new JobRun(job, {
       worker: this.id,
       client: this.client,
@@ -211,13 +221,15 @@ export class ComfyWorkerSlot implements WorkerSlot {
       events: this.#deps.events,
       previewMethod: this.#deps.previewMethod,
       jobTimeoutMs: this.#deps.timing.jobTimeoutMs,
+      onWorkerFree: () => this.wake(),
     });
     this.#runs.set(job.id, run);
     if (this.#busySince === null) this.#busySince = Date.now();
     if (this.#state === 'ready') this.#setState('busy');
     else this.#emit();
     void run.run(adopted).finally(() => {
-      this.#runs.delete(job.id);
+      // A requeued job may already run again here under the same id: only this run's own entry goes.
+      if (this.#runs.get(job.id) === run) this.#runs.delete(job.id);
       if (run.ended === 'settled') this.#jobsDone += 1;
       if (this.#runs.size === 0 && this.#busySince !== null) {
         this.#busyMs += Date.now() - this.#busySince;

@@ -26,6 +26,8 @@ export interface JobRunDeps {
   /** Forced on every prompt unless the job asks for its own (workers default to none). */
   previewMethod: string;
   jobTimeoutMs: number;
+  /** The worker reported the end of this run: it can take the next job while this one is settled. */
+  onWorkerFree(): void;
 }
 
 export type RunEnd = 'settled' | 'abandoned' | 'released';
@@ -41,6 +43,8 @@ export class JobRun {
   #end: RunEnd | null = null;
   submitted = false;
   started = false;
+  /** The worker has finished with this run (its terminal message arrived); settling may still be going on. */
+  workerFree = false;
   lastEventAt = Date.now();
   progress: { value: number; max: number; node: string | null } | null = null;
 
@@ -88,6 +92,8 @@ export class JobRun {
       }
       this.submitted = true;
       const result = await client.waitForTerminal(this.job.id, { signal: this.#abort.signal, timeoutMs: this.#deps.jobTimeoutMs });
+      this.workerFree = true;
+      this.#deps.onWorkerFree();
       await this.#chain;
       await this.#settle(result);
     } catch (error) {
