@@ -126,6 +126,8 @@ export class ComfyWorkerSlot implements WorkerSlot {
   drain(): void {
     this.#draining = true;
     this.#setState(this.#runs.size > 0 ? 'draining' : 'disabled');
+    // A job waiting in the worker's own queue has not started: it goes back to ours.
+    void this.#releaseWaiting().catch((error: unknown) => this.#deps.events.emit('error', { error, where: `${this.id}: draining` }));
   }
 
   enable(): void {
@@ -158,9 +160,13 @@ export class ComfyWorkerSlot implements WorkerSlot {
 
   /** The queue order changed: a job waiting in ComfyUI's own queue goes back if it no longer runs next. */
   async reconsiderPreSubmitted(firstQueuedIsPinned: boolean): Promise<void> {
-    if (!firstQueuedIsPinned) return;
-    for (const run of this.#runs.values()) {
-      if (run.started || !run.submitted || this.#runs.size < 2) continue;
+    if (firstQueuedIsPinned) await this.#releaseWaiting();
+  }
+
+  /** Takes back jobs pre-submitted behind another one in the worker's own queue. */
+  async #releaseWaiting(): Promise<void> {
+    for (const run of [...this.#runs.values()]) {
+      if (run.started || !run.submitted || run.workerFree || this.#onWorker() < 2) continue;
       if (await this.client.cancelPending(run.id).catch(() => false)) {
         run.abandon('released');
         await this.#deps.queue.release(run.id);

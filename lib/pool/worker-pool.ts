@@ -27,7 +27,7 @@ export interface WorkerPoolOptions {
   leases?: WorkerLeases;
   /** This process's name in leases and worker views; default a fresh id. */
   owner?: string;
-  /** Keep one job waiting in each worker's own queue so it never idles between jobs. */
+  /** Keep one job waiting in each worker's own queue so it never idles between jobs; default true. */
   preSubmit?: boolean;
   /** Run a tiny prompt before trusting a worker that joined or recovered; default true. */
   canary?: boolean;
@@ -120,7 +120,7 @@ export class WorkerPool {
         leases: this.#leases,
         provider: provider.name,
         timing: this.#timing,
-        preSubmit: this.#options.preSubmit ?? false,
+        preSubmit: this.#options.preSubmit ?? true,
         canary: this.#options.canary ?? true,
         previewMethod: this.#options.previewMethod ?? 'auto',
       });

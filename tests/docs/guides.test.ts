@@ -387,6 +387,31 @@ describe('the commands in the guides', () => {
   });
 });
 
+describe('the links between the guides', () => {
+  /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
+  const slug = (heading: string): string =>
+    heading
+      .trim()
+      .toLowerCase()
+      .replace(/[^\p{L}\p{N} _-]/gu, '')
+      .replace(/ /g, '-');
+  const anchors = (file: string): Set<string> =>
+    new Set([...readFileSync(file, 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1]!.replace(/`/g, ''))));
+
+  for (const file of GUIDES) {
+    it(`${file}: relative links reach an existing file and heading`, () => {
+      const text = readFileSync(join(ROOT, file), 'utf8').replace(/```[\s\S]*?```/g, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const [path, anchor] = target!.split('#');
+        const resolved = path ? resolve(join(ROOT, file, '..'), path) : join(ROOT, file);
+        assert.ok(existsSync(resolved), `${file}: link to ${target} leads nowhere`);
+        if (anchor && resolved.endsWith('.md')) assert.ok(anchors(resolved).has(anchor), `${file}: no heading #${anchor} in ${path || file}`);
+      }
+    });
+  }
+});
+
 describe('the configuration snippets in the guides', () => {
   const example = parseYaml(readFileSync(join(ROOT, 'comfy-multi.example.yaml'), 'utf8')) as Record<string, unknown>;
   const envExample = new Set([...readFileSync(join(ROOT, 'docker', '.env.example'), 'utf8').matchAll(/^([A-Z_][A-Z0-9_]*)=/gm)].map((m) => m[1]!));

@@ -41,7 +41,8 @@ describe('worker pool on 3 simulated workers', () => {
   });
 
   it('same file names from two workers never collide in the seat store', async () => {
-    const fx = await openPool({ workers: 2 });
+    // One job per worker at a time, so the two jobs land on different workers.
+    const fx = await openPool({ workers: 2, pool: { preSubmit: false } });
     try {
       await untilReady(fx.pool, 2);
       // Both workers start counting at 00001 for this prefix.
@@ -80,7 +81,7 @@ describe('worker pool on 3 simulated workers', () => {
   });
 
   it('cancelling a running job interrupts only its own worker', async () => {
-    const fx = await openPool({ workers: 3 });
+    const fx = await openPool({ workers: 3, pool: { preSubmit: false } });
     try {
       await untilReady(fx.pool, 3);
       const jobs: Job[] = [];

@@ -11,13 +11,13 @@ describe('recovery and pre-submit', () => {
     const dir = await mkdtemp(join(tmpdir(), 'cm-restart-'));
     const sims = [await startSimulator({})];
     try {
-      const first = await openPool({ dir, sims });
+      const first = await openPool({ dir, sims, pool: { preSubmit: false } });
       await untilReady(first.pool, 1);
       const { job } = await first.queue.submit({ seat: 'user01', prompt: slowPrompt(5, 10, 60) });
       await until(async () => (await first.queue.store.get(job.id))?.state === 'running', 5_000, 'running');
       await first.close(); // the process goes away; the worker keeps running the prompt
 
-      const second = await openPool({ dir, sims });
+      const second = await openPool({ dir, sims, pool: { preSubmit: false } });
       try {
         const done = await finished(second.queue, job.id);
         assert.equal(done.state, 'succeeded');
