@@ -132,7 +132,7 @@ export class ComfyWorkerClient extends ComfyRest {
     this.#closed = true;
     this.#stopPolling();
     await this.#socket.close();
-    const closed = new QueueError('worker_unavailable', `the client for ${this.http.baseUrl.origin} was closed`);
+    const closed = this.#closedError();
     for (const waiters of this.#waiters.values()) for (const waiter of waiters) waiter.reject(closed);
     this.#waiters.clear();
   }
@@ -193,6 +193,8 @@ export class ComfyWorkerClient extends ComfyRest {
    * Rejects after `timeoutMs`, on `signal`, or when the client is closed.
    */
   waitForTerminal(promptId: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<TerminalResult> {
+    // A wait begun after close would hold its timer (and the process) with nothing left to settle it.
+    if (this.#closed) return Promise.reject(this.#closedError());
     const known = this.#tracker.get(promptId);
     if (known?.result) return Promise.resolve(known.result);
     this.#tracker.own(promptId);
@@ -361,6 +363,10 @@ export class ComfyWorkerClient extends ComfyRest {
       }
       for (const record of targets) this.#recoverQuietly(record.promptId);
     }, this.#pollIntervalMs);
+  }
+
+  #closedError(): QueueError {
+    return new QueueError('worker_unavailable', `the client for ${this.http.baseUrl.origin} was closed`);
   }
 
   #stopPolling(): void {

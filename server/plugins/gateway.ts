@@ -21,6 +21,7 @@ import { errorPayload, sendError } from './errors.ts';
 const USERS_PATHS = new Set(['/users', '/api/users']);
 const VIEW_PATHS = new Set(['/view', '/api/view']);
 const UPLOAD_PATHS = new Set(['/upload/image', '/api/upload/image', '/upload/mask', '/api/upload/mask']);
+const PROMPT_PATHS = new Set(['/prompt', '/api/prompt']);
 const ANNOTATION = / \[(output|input|temp)\]$/;
 
 const comfyUsers = new WeakMap<FastifyRequest, string>();
@@ -137,6 +138,12 @@ export async function gatewayPlugin(app: FastifyInstance): Promise<void> {
       if (request.method !== 'GET') throw new QueueError('forbidden', 'users are managed by comfy-multi: one per seat');
       // Without a "users" map the frontend never shows its user picker; the gateway sets Comfy-User itself.
       return reply.send({ storage: 'server', migrated: true });
+    }
+    if (PROMPT_PATHS.has(sub) && request.method === 'POST') {
+      // Run reached the UI upstream itself: the comfy-multi extension is not active in this page.
+      // Never let it run there (on the CPU, outside the queue); say so the way ComfyUI reports errors.
+      const message = 'comfy-multi: this page is not sending Run to the shared queue (the comfy-multi extension is not loaded). Reload the page; if it persists, tell the instructor.';
+      return reply.code(400).send({ error: { type: 'comfy_multi_extension_missing', message, details: '', extra_info: {} }, node_errors: {} });
     }
     if (VIEW_PATHS.has(sub) && (request.method === 'GET' || request.method === 'HEAD')) {
       if (await serveFromSeatStore(request, reply, seat)) return reply;

@@ -63,6 +63,19 @@ describe('seat gateway with a simulated ComfyUI upstream', () => {
     await sim.close();
   });
 
+  it('a Run that reaches the gateway itself (extension not loaded) is refused, never run on the UI upstream', async () => {
+    for (const path of ['/user/user01/prompt', '/user/user01/api/prompt']) {
+      const answer = await call(t.url, 'POST', path, { auth: a, body: { prompt: PROMPT, client_id: 'x' } });
+      assert.equal(answer.status, 400);
+      const body = answer.body as { error: { type: string; message: string }; node_errors: object };
+      assert.equal(body.error.type, 'comfy_multi_extension_missing');
+      assert.match(body.error.message, /Reload the page/);
+      assert.deepEqual(body.node_errors, {});
+    }
+    const history = (await (await fetch(`${sim.url}/history`)).json()) as object;
+    assert.deepEqual(history, {}, 'nothing ran on the UI upstream');
+  });
+
   it('creates one ComfyUI user per seat on the upstream and remembers the ids', async () => {
     const users = await until(async () => {
       const listed = (await (await fetch(`${sim.url}/users`)).json()) as { users: Record<string, string> };
