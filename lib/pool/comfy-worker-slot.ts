@@ -214,6 +214,7 @@ export class ComfyWorkerSlot implements WorkerSlot {
   }
 
   #launch(job: Job, adopted: boolean): void {
+    if (this.#stopped) return; // a check that was under way when the pool stopped: whoever drives next reconciles
     // A fresh claim of a job whose previous attempt is still being settled here (requeued after the
     // worker forgot it) gives way to the new attempt; a run is never doubled otherwise.
     const existing = this.#runs.get(job.id);

@@ -299,7 +299,8 @@ describe('instructor admin panel', { skip }, () => {
 
     await page.getByRole('button', { name: 'Resume submissions' }).click();
     await page.locator('cm-scheduler-panel [data-role="submissions-state"]', { hasText: 'open' }).waitFor();
-    for (const [i, title] of TITLES.entries()) await submit(SEATS[(i + 2) % SEATS.length]!, title);
+    // Enough work that the queue stays deep while three workers run and hold their next job.
+    for (let i = 0; i < 12; i++) await submit(SEATS[(i + 2) % SEATS.length]!, TITLES[(i + 3) % TITLES.length]!);
   });
 
   it('sends an announcement: it is in the history and reaches a seat’s event stream', async () => {

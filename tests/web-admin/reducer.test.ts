@@ -121,13 +121,14 @@ describe('admin store reducer', () => {
     assert.equal(state.toasts[0]?.text, 'Not logged in');
   });
 
-  it('summary counts come from the queue frame', () => {
+  it('summary: queue depth from the queue frame, running and starting jobs apart, workers up', () => {
     const a = job();
     const state = apply([
-      { type: 'queue.loaded', queue: queueOf([a], { depth: 7, running: 2 }) },
+      { type: 'jobs.loaded', jobs: [a, job({ state: 'running' }), job({ state: 'dispatching' }), job({ state: 'dispatching' })] },
+      { type: 'queue.loaded', queue: queueOf([a], { depth: 7, running: 3 }) },
       { type: 'workers.loaded', workers: [worker({ id: 'w1', state: 'busy' }), worker({ id: 'w2', state: 'down' })] },
     ]);
-    assert.deepEqual(summary(state), { queued: 7, running: 2, workersReady: 1, workersTotal: 2 });
+    assert.deepEqual(summary(state), { queued: 7, running: 1, starting: 2, workersReady: 1, workersTotal: 2 });
   });
 
   it('filters the table by seat and state', () => {

@@ -104,9 +104,9 @@ export interface RunningCard {
 export function runningCards(state: AdminState): RunningCard[] {
   const cards: RunningCard[] = [];
   for (const worker of workerList(state)) {
-    const fromJobs = Object.values(state.jobs).find(
-      (job) => job.worker === worker.id && (job.state === 'running' || job.state === 'dispatching'),
-    );
+    const mine = Object.values(state.jobs).filter((job) => job.worker === worker.id);
+    // A worker may already hold its next job (dispatching): the running one is what it works on.
+    const fromJobs = mine.find((job) => job.state === 'running') ?? mine.find((job) => job.state === 'dispatching');
     const jobId = worker.current_job ?? fromJobs?.id ?? null;
     if (!jobId) continue;
     const live = state.progress[jobId];
@@ -125,6 +125,8 @@ export function runningCards(state: AdminState): RunningCard[] {
 export interface Summary {
   queued: number;
   running: number;
+  /** Handed to a worker, not started yet (workers may hold the next job ready). */
+  starting: number;
   workersReady: number;
   workersTotal: number;
 }
@@ -134,7 +136,8 @@ export function summary(state: AdminState): Summary {
   const jobs = Object.values(state.jobs);
   return {
     queued: state.queue?.depth ?? jobs.filter((j) => j.state === 'queued').length,
-    running: state.queue?.running ?? jobs.filter((j) => j.state === 'running' || j.state === 'dispatching').length,
+    running: jobs.filter((j) => j.state === 'running').length,
+    starting: jobs.filter((j) => j.state === 'dispatching').length,
     workersReady: workers.filter((w) => w.state === 'ready' || w.state === 'busy').length,
     workersTotal: workers.length,
   };

@@ -186,7 +186,8 @@ export class CmQueuePanel extends LitElement {
 
   #eta(job: Job): string {
     if (job.state === 'queued') return formatEta(job.eta_start, job.eta);
-    if (job.state === 'dispatching') return 'starting';
+    // Workers may hold their next job while finishing the current one.
+    if (job.state === 'dispatching') return job.worker ? `next on ${job.worker}` : 'starting';
     if (job.state === 'running') {
       const live = this.#store.state.progress[job.id];
       return live && live.max > 0 ? `running · ${formatPercent(live.value / live.max)}` : 'running';

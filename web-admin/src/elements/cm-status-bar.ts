@@ -45,7 +45,7 @@ export class CmStatusBar extends LitElement {
     `,
   ];
 
-  readonly #store = new StoreController(this, (s) => [s.connection, s.scheduler, s.queue, s.workers]);
+  readonly #store = new StoreController(this, (s) => [s.connection, s.scheduler, s.queue, s.workers, s.jobs]);
   readonly #clock = new TickController(this);
 
   #connection() {
@@ -72,7 +72,7 @@ export class CmStatusBar extends LitElement {
         ? html`<span class="badge ${paused.submissions ? 'warn' : 'ok'}" data-role="submissions">Submissions ${paused.submissions ? 'paused' : 'open'}</span>
             <span class="badge ${paused.dispatch ? 'warn' : 'ok'}" data-role="dispatch">Dispatch ${paused.dispatch ? 'paused' : 'running'}</span>`
         : nothing}
-      <span class="badge">${counts.queued} queued · ${counts.running} running</span>
+      <span class="badge" data-role="counts">${counts.queued} queued · ${counts.running} running${counts.starting ? ` · ${counts.starting} up next` : ''}</span>
       <span class="badge">${counts.workersReady}/${counts.workersTotal} workers up</span>
     </div>`;
   }
