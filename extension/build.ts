@@ -4,6 +4,8 @@
  *
  *   node extension/build.ts        (npm run build:extension)
  */
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
@@ -29,7 +31,7 @@ const comfyShims: Plugin = {
 
 /** Builds the bundle; returns its path. Errors reject with esbuild's messages. */
 export async function buildExtension(options: { minify?: boolean } = {}): Promise<string> {
-  await build({
+  const result = await build({
     entryPoints: [EXTENSION_ENTRY],
     outfile: EXTENSION_BUNDLE,
     bundle: true,
@@ -42,7 +44,13 @@ export async function buildExtension(options: { minify?: boolean } = {}): Promis
     legalComments: 'none',
     logLevel: 'silent',
     banner: { js: '// comfy-multi ComfyUI extension (built from extension/src; do not edit)' },
+    write: false,
   });
+  // Written to a temp name and renamed, so a page loading the bundle meanwhile never sees half a file.
+  const partial = `${EXTENSION_BUNDLE}.${process.pid}.partial`;
+  await mkdir(dirname(EXTENSION_BUNDLE), { recursive: true });
+  await writeFile(partial, result.outputFiles[0]!.contents);
+  await rename(partial, EXTENSION_BUNDLE);
   return EXTENSION_BUNDLE;
 }
 

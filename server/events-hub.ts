@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
 import type { Job } from '../lib/job.ts';
 import type { PoolEvents, PreviewMeta } from '../lib/pool/types.ts';
+import type { EnvelopeType, PreviewHeader } from '../lib/protocol/envelope.ts';
 import type { Queue } from '../lib/queue.ts';
 import type { QueueSnapshot } from '../lib/scheduling/snapshot.ts';
 import { type Announcement, type Announcements, announcementJson } from './announcements.ts';
@@ -27,7 +28,7 @@ type Body = Record<string, unknown>;
 
 interface Entry {
   seq: number;
-  type: string;
+  type: EnvelopeType;
   audience: Audience;
   body: Body | ((viewer: Viewer) => Body);
   /** The serialised frame when it is the same for every viewer. */
@@ -230,7 +231,7 @@ export class EventsHub {
         parent_node_id: meta.parentNodeId,
         real_node_id: meta.realNodeId,
         image_type: meta.imageType,
-      }),
+      } satisfies PreviewHeader),
     );
     const length = Buffer.alloc(4);
     length.writeUInt32BE(header.length);
@@ -245,7 +246,7 @@ export class EventsHub {
 
   // ---- delivery ------------------------------------------------------------------
 
-  #publish(type: string, audience: Audience, body: Entry['body']): void {
+  #publish(type: EnvelopeType, audience: Audience, body: Entry['body']): void {
     const entry: Entry = { seq: ++this.#seq, type, audience, body };
     this.#ring.push(entry);
     if (this.#ring.length > this.#capacity) this.#ring.splice(0, this.#ring.length - this.#capacity);

@@ -2,6 +2,7 @@
  * The seat's calls to the comfy-multi REST API (same origin, session cookie).
  * Failures become CmApiError values carrying the server's code, message and details.
  */
+import { readErrorBody } from '../../lib/protocol/error-body.ts';
 import type { Job, JobDetail, JobState, QueueView, RuntimeConfig } from './contract.ts';
 import { parseConfig } from './envelope.ts';
 
@@ -45,10 +46,8 @@ async function readError(response: Response): Promise<CmApiError> {
   } catch {
     // a proxy's HTML error page: fall through to the generic message
   }
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
-  if (error && typeof error.message === 'string') {
-    return new CmApiError(response.status, typeof error.code === 'string' ? error.code : 'error', error.message, error.details);
-  }
+  const error = readErrorBody(body);
+  if (error) return new CmApiError(response.status, error.code, error.message, error.details);
   return new CmApiError(response.status, `http_${response.status}`, `comfy-multi answered ${response.status} ${response.statusText}`.trim());
 }
 

@@ -1,83 +1,33 @@
 /**
- * The comfy-multi API shapes the extension reads (docs/api.md, v1). The extension is
- * a browser bundle that never imports lib/ or server/, so these mirror the contract.
+ * The comfy-multi API shapes the extension reads (docs/api.md, v1). The wire shapes
+ * come from the browser-safe lib/protocol/envelope.ts; what only the extension needs
+ * (its runtime config, its reading of a snapshot, its flat preview) stays here.
  */
+import type {
+  Envelope as WireEnvelope,
+  Job,
+  QueueView,
+} from '../../lib/protocol/envelope.ts';
+import { isTerminal } from '../../lib/protocol/envelope.ts';
 
-export type JobState = 'queued' | 'dispatching' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type {
+  Announcement,
+  Job,
+  JobError,
+  JobState,
+  OutputFile,
+  QueueEntry,
+  QueueView,
+} from '../../lib/protocol/envelope.ts';
+export { isTerminal, TERMINAL_STATES } from '../../lib/protocol/envelope.ts';
 
-export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
-export const isTerminal = (state: JobState): boolean => TERMINAL_STATES.includes(state);
 /** States that count as "this seat still has work in the queue" (ComfyUI's queue_remaining). */
-export const isPending = (state: JobState): boolean => !isTerminal(state);
-
-export interface OutputFile {
-  node_id: string;
-  /** The key of ComfyUI's `executed.output` map: images, gifs, video, audio… */
-  kind: string;
-  filename: string;
-  subfolder: string;
-  type: 'output' | 'temp';
-  size?: number;
-  mime?: string;
-  /** Same-origin path of the file in the seat's output store. */
-  url: string;
-}
-
-export interface JobError {
-  code: string;
-  message: string;
-  details?: unknown;
-}
-
-export interface Job {
-  id: string;
-  seat: string;
-  title: string | null;
-  state: JobState;
-  priority: string;
-  /** 1 = next; null when not queued. */
-  position: number | null;
-  /** Seconds from now until it finishes / starts; null when unknown. */
-  eta: number | null;
-  eta_start: number | null;
-  attempts: number;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  worker: string | null;
-  error: JobError | null;
-  cancel_requested: boolean;
-  outputs: OutputFile[];
-}
+export const isPending = (state: Job['state']): boolean => !isTerminal(state);
 
 /** `GET /api/v1/jobs/<id>` adds the submitted prompt and workflow. */
 export interface JobDetail extends Job {
   prompt?: Record<string, unknown>;
   workflow?: unknown;
-}
-
-export interface QueueEntry {
-  position: number;
-  id?: string;
-  seat?: string;
-  mine: boolean;
-  eta: number | null;
-  eta_start: number | null;
-}
-
-export interface QueueView {
-  policy: string;
-  paused: { submissions: boolean; dispatch: boolean };
-  depth: number;
-  running: number;
-  ready_workers: number;
-  entries: QueueEntry[];
-}
-
-export interface Announcement {
-  id: string;
-  text: string;
-  at: string;
 }
 
 /** `<api_base>/comfy-multi/config.json`, served by the seat gateway. */
@@ -91,20 +41,12 @@ export interface RuntimeConfig {
   version: 1;
 }
 
-interface EnvelopeBase {
-  v: 1;
-  seq: number;
-}
+type WireSnapshot = Extract<WireEnvelope, { type: 'snapshot' }>;
 
-export type Envelope = EnvelopeBase &
-  (
-    | { type: 'hello'; stream: string; role: string; seat?: string; resumed: boolean }
-    | { type: 'snapshot'; jobs: Job[]; queue: QueueView | null; announcements: Announcement[] }
-    | { type: 'comfy'; job_id: string; event: string; data: Record<string, unknown> }
-    | { type: 'job'; job: Job }
-    | { type: 'queue'; queue: QueueView }
-    | { type: 'announcement'; announcement: Announcement }
-  );
+/** The envelopes a seat reads: no `worker`, and a snapshot whose queue may be missing (null). */
+export type Envelope =
+  | Exclude<WireEnvelope, { type: 'snapshot' | 'worker' }>
+  | (Omit<WireSnapshot, 'queue'> & { queue: QueueView | null });
 
 export type ComfyEnvelope = Extract<Envelope, { type: 'comfy' }>;
 

@@ -4,10 +4,17 @@
  * malformed or of a type this extension does not know is dropped (null), so a
  * newer server can add envelope types without breaking an older extension.
  */
+import {
+  decodeEnvelope,
+  type EnvelopeChecks,
+  isAnnouncement,
+  isComfyEnvelope,
+  isObject,
+  parsePreviewFrame as parseWirePreviewFrame,
+} from '../../lib/protocol/envelope.ts';
 import type { Envelope, Job, PreviewFrame, QueueView, RuntimeConfig } from './contract.ts';
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+export { previewMime } from '../../lib/protocol/envelope.ts';
 
 const isJob = (value: unknown): value is Job =>
   isObject(value) &&
@@ -19,67 +26,41 @@ const isJob = (value: unknown): value is Job =>
 const isQueue = (value: unknown): value is QueueView =>
   isObject(value) && typeof value['depth'] === 'number' && Array.isArray(value['entries']);
 
-const isAnnouncement = (value: unknown): boolean => isObject(value) && typeof value['id'] === 'string' && typeof value['text'] === 'string';
-
 /** Just deep enough that the code reading an envelope never meets a missing field. */
-const CHECKS: Record<Envelope['type'], (e: Record<string, unknown>) => boolean> = {
+const CHECKS: EnvelopeChecks<Envelope['type']> = {
   hello: (e) => typeof e['stream'] === 'string',
   snapshot: (e) => Array.isArray(e['jobs']) && e['jobs'].every(isJob),
-  comfy: (e) => typeof e['job_id'] === 'string' && typeof e['event'] === 'string' && isObject(e['data']),
+  comfy: isComfyEnvelope,
   job: (e) => isJob(e['job']),
   queue: (e) => isQueue(e['queue']),
   announcement: (e) => isAnnouncement(e['announcement']),
 };
 
 export function parseEnvelope(text: string): Envelope | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return null;
-  }
-  if (!isObject(value) || value['v'] !== 1 || typeof value['seq'] !== 'number') return null;
-  const type = value['type'];
-  if (typeof type !== 'string' || !Object.hasOwn(CHECKS, type)) return null;
-  if (!CHECKS[type as Envelope['type']](value)) return null;
-  if (type === 'hello') value['resumed'] = value['resumed'] === true;
-  if (type === 'snapshot') {
+  const value = decodeEnvelope(text, CHECKS);
+  if (value === null) return null;
+  if (value.type === 'snapshot') {
     value['queue'] = isQueue(value['queue']) ? value['queue'] : null;
     value['announcements'] = Array.isArray(value['announcements']) ? value['announcements'].filter(isAnnouncement) : [];
   }
   return value as unknown as Envelope;
 }
 
-/** ComfyUI names preview formats as MIME types or as JPEG/PNG. */
-export function previewMime(imageType: unknown): string {
-  if (typeof imageType !== 'string' || imageType === '') return 'image/jpeg';
-  const lower = imageType.toLowerCase();
-  if (lower.includes('/')) return lower;
-  return lower === 'png' ? 'image/png' : lower === 'webp' ? 'image/webp' : 'image/jpeg';
-}
-
 const idOrNull = (value: unknown): string | null => (typeof value === 'string' && value !== '' ? value : null);
 
 /** `u32 BE header length` + header JSON + image bytes → a preview, or null if truncated or foreign. */
 export function parsePreviewFrame(buffer: ArrayBuffer): PreviewFrame | null {
-  if (buffer.byteLength < 4) return null;
-  const headerLength = new DataView(buffer).getUint32(0, false);
-  if (headerLength === 0 || 4 + headerLength > buffer.byteLength) return null;
-  let header: unknown;
-  try {
-    header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, headerLength)));
-  } catch {
-    return null;
-  }
-  if (!isObject(header) || header['type'] !== 'preview' || typeof header['job_id'] !== 'string') return null;
+  const frame = parseWirePreviewFrame(buffer);
+  if (frame === null) return null;
+  const { header } = frame;
   return {
-    jobId: header['job_id'],
-    nodeId: idOrNull(header['node_id']),
-    displayNodeId: idOrNull(header['display_node_id']) ?? idOrNull(header['node_id']),
-    parentNodeId: idOrNull(header['parent_node_id']),
-    realNodeId: idOrNull(header['real_node_id']) ?? idOrNull(header['node_id']),
-    mime: previewMime(header['image_type']),
-    bytes: new Uint8Array(buffer, 4 + headerLength),
+    jobId: header.job_id,
+    nodeId: idOrNull(header.node_id),
+    displayNodeId: idOrNull(header.display_node_id) ?? idOrNull(header.node_id),
+    parentNodeId: idOrNull(header.parent_node_id),
+    realNodeId: idOrNull(header.real_node_id) ?? idOrNull(header.node_id),
+    mime: frame.mime,
+    bytes: frame.bytes,
   };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ComfyEnvelope } from '../../extension/src/contract.ts';
 import { comfyToApiEvents, previewToApiEvents, terminalEventFor } from '../../extension/src/dispatcher.ts';
-import { wireJob } from './wire.ts';
+import { wireJob } from '../helpers/wire.ts';
 
 const JOB = '11111111-2222-4333-8444-555555555555';
 const comfy = (event: string, data: Record<string, unknown>): ComfyEnvelope => ({ v: 1, seq: 1, type: 'comfy', job_id: JOB, event, data });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseConfig, parseEnvelope, parsePreviewFrame, previewMime } from '../../extension/src/envelope.ts';
-import { previewFrame, wireJob, wireQueue } from './wire.ts';
+import { previewFrame, wireJob, wireQueue } from '../helpers/wire.ts';
 
 describe('event envelopes', () => {
   it('accepts every envelope type a seat receives', () => {

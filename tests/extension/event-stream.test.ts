@@ -5,7 +5,7 @@ import { WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { Backoff } from '../../lib/comfy/backoff.ts';
 import type { Envelope, PreviewFrame } from '../../extension/src/contract.ts';
 import { EventStream, socketUrl } from '../../extension/src/event-stream.ts';
-import { previewFrame, wireJob } from './wire.ts';
+import { previewFrame, wireJob } from '../helpers/wire.ts';
 
 /** A stand-in events endpoint: records each connection's URL and lets the test script the frames. */
 async function eventsServer() {

@@ -5,7 +5,7 @@ import { parsePreviewFrame } from '../../extension/src/envelope.ts';
 import { createLiveSync } from '../../extension/src/live-sync.ts';
 import { SeatState } from '../../extension/src/seat-state.ts';
 import { FakeHost } from './fake-host.ts';
-import { previewFrame, wireJob, wireQueue } from './wire.ts';
+import { previewFrame, wireJob, wireQueue } from '../helpers/wire.ts';
 
 function setup() {
   const host = new FakeHost();

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { z } from 'zod';
 import type { OutputFile } from '../../extension/src/contract.ts';
 import { jobsApiStatus, outputsMap, toJobDetail, toJobListItem, toLegacyHistory, toLegacyQueue } from '../../extension/src/queue-shapes.ts';
-import { wireJob } from './wire.ts';
+import { wireJob } from '../helpers/wire.ts';
 
 /**
  * The frontend's own zod schemas for /api/jobs items and details, copied from

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { ComfyEnvelope, Job } from '../../extension/src/contract.ts';
 import { badgeText, formatDuration, runSeconds, waitSeconds } from '../../extension/src/format.ts';
 import { nodeFractions, SeatState } from '../../extension/src/seat-state.ts';
-import { wireJob, wireQueue } from './wire.ts';
+import { wireJob, wireQueue } from '../helpers/wire.ts';
 
 const comfy = (jobId: string, event: string, data: Record<string, unknown>): ComfyEnvelope => ({ v: 1, seq: 1, type: 'comfy', job_id: jobId, event, data });
 

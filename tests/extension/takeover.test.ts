@@ -6,7 +6,7 @@ import { createPanelOverrides, HiddenHistory } from '../../extension/src/queue-p
 import { SeatState } from '../../extension/src/seat-state.ts';
 import { createQueuePrompt, submitBody } from '../../extension/src/submit.ts';
 import { FakeHost, PromptError } from './fake-host.ts';
-import { wireJob, wireQueue } from './wire.ts';
+import { wireJob, wireQueue } from '../helpers/wire.ts';
 
 /** An ApiClient over an in-memory list of jobs, recording submissions and cancels. */
 class FakeClient implements ApiClient {

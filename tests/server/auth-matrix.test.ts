@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { OutputFile } from '../../lib/job.ts';
-import type { PoolEvents, WorkerView } from '../../lib/pool/types.ts';
-import { TypedEmitter } from '../../lib/typed-emitter.ts';
 import { SessionSigner } from '../../server/auth/sessions.ts';
-import type { PoolHandle } from '../../server/context.ts';
-import { ADMIN_PASSWORD, call, createToken, type Credentials, loginAdmin, loginSeat, PROMPT, startTestServer, type TestServer } from './harness.ts';
+import { ADMIN_PASSWORD, call, createToken, type Credentials, loginAdmin, loginSeat, oneWorkerPool, PROMPT, startTestServer, type TestServer } from './harness.ts';
 
 const CALLERS = ['anonymous', 'seatA', 'seatB', 'admin', 'tokenA', 'tokenAdmin'] as const;
 type Caller = (typeof CALLERS)[number];
@@ -33,27 +30,12 @@ const ANY_USER: Row = [401, 200, 200, 200, 200, 200];
 const OWNER: Row = [401, 200, 404, 200, 200, 200];
 const PUBLIC: Row = [200, 200, 200, 200, 200, 200];
 
-const view: WorkerView = {
-  id: 'gpu0',
-  url: 'http://127.0.0.1:1',
-  provider: 'local',
-  state: 'ready',
-  currentJob: null,
-  currentSeat: null,
-  progress: null,
-  owner: null,
-  health: [],
-  system: null,
-  jobsDone: 0,
-  busyMs: 0,
-};
 
 describe('auth matrix over every route', () => {
   let t: TestServer;
   const who = {} as Record<Caller, Credentials>;
   let finished: string;
-  const events = new TypedEmitter<PoolEvents>();
-  const pool: PoolHandle = { events, workers: () => [view], drain: async () => view, enable: async () => view, stop: async () => {} };
+  const { pool, events } = oneWorkerPool();
 
   const jobOfA = async (): Promise<string> => {
     const answer = await call(t.url, 'POST', '/api/v1/jobs', { auth: who.seatA, body: { prompt: PROMPT } });

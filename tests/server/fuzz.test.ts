@@ -11,27 +11,10 @@ import { Agent, createServer, request as httpRequest, type Server } from 'node:h
 import { type AddressInfo, connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { PoolEvents, WorkerView } from '../../lib/pool/types.ts';
-import { TypedEmitter } from '../../lib/typed-emitter.ts';
-import type { PoolHandle } from '../../server/context.ts';
-import { call, loginAdmin, loginSeat, startTestServer, type TestServer } from './harness.ts';
+import { call, loginAdmin, loginSeat, oneWorkerPool, startTestServer, type TestServer } from './harness.ts';
 
 const LIMIT = 64 * 1024;
 
-const worker: WorkerView = {
-  id: 'gpu0',
-  url: 'http://127.0.0.1:1',
-  provider: 'local',
-  state: 'ready',
-  currentJob: null,
-  currentSeat: null,
-  progress: null,
-  owner: null,
-  health: [],
-  system: null,
-  jobsDone: 0,
-  busyMs: 0,
-};
 
 interface Answer {
   status: number;
@@ -83,8 +66,7 @@ describe('fuzz: malformed requests never make the server fail', () => {
   let echo: Server;
   let templates: { method: string; path: string }[];
   let credentials: Record<string, string>[];
-  const events = new TypedEmitter<PoolEvents>();
-  const pool: PoolHandle = { events, workers: () => [worker], drain: async () => worker, enable: async () => worker, stop: async () => {} };
+  const { pool } = oneWorkerPool();
 
   before(async () => {
     // An upstream that always answers 200, so any 5xx through the gateway would be the server's own.

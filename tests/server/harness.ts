@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
+import type { PoolEvents, WorkerView } from '../../lib/pool/types.ts';
+import { TypedEmitter } from '../../lib/typed-emitter.ts';
 import { type ConfigInput, loadConfig } from '../../server/config.ts';
 import type { PoolHandle } from '../../server/context.ts';
 import { createPool } from '../../server/pool-factory.ts';
@@ -240,4 +242,28 @@ export async function startCliServer(config: string): Promise<CliServer> {
   if (!url) throw new Error(`server did not start: ${output}`);
   await new Promise((resolve) => setTimeout(resolve, 100)); // the code table follows the first line
   return { child, url, output: () => output };
+}
+
+/**
+ * A pool with one ready worker, "gpu0", that drains and enables to itself: enough for
+ * the routes that read workers, without a ComfyUI. Emit on `events` to fake pool events.
+ */
+export function oneWorkerPool(): { pool: PoolHandle; events: TypedEmitter<PoolEvents> } {
+  const worker: WorkerView = {
+    id: 'gpu0',
+    url: 'http://127.0.0.1:1',
+    provider: 'local',
+    state: 'ready',
+    currentJob: null,
+    currentSeat: null,
+    progress: null,
+    owner: null,
+    health: [],
+    system: null,
+    jobsDone: 0,
+    busyMs: 0,
+  };
+  const events = new TypedEmitter<PoolEvents>();
+  const pool: PoolHandle = { events, workers: () => [worker], drain: async () => worker, enable: async () => worker, stop: async () => {} };
+  return { pool, events };
 }

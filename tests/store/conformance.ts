@@ -28,6 +28,14 @@ async function add(store: QueueStore, overrides: Partial<Job> = {}, caps: QueueC
   return result.job;
 }
 
+/** Inserting `job` under `caps` is refused with `expected`, and the store is left as it was. */
+async function assertRefused(store: QueueStore, job: Job, caps: QueueCaps, expected: Awaited<ReturnType<QueueStore['insert']>>): Promise<void> {
+  const before = await store.counts();
+  assert.deepEqual(await store.insert(job, caps), expected);
+  assert.equal(await store.get(job.id), null);
+  assert.deepEqual(await store.counts(), before);
+}
+
 async function addMany(store: QueueStore, count: number, overrides: Partial<Job> = {}): Promise<Job[]> {
   const jobs: Job[] = [];
   for (let i = 0; i < count; i++) jobs.push(await add(store, overrides));
@@ -192,12 +200,7 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
           const caps: QueueCaps = { maxQueuedPerSeat: 2, maxDepth: 100 };
           await add(store, {}, caps);
           await add(store, {}, caps);
-          const before = await store.counts();
-          const rejected = makeJob({ clientRequestId: 'over' });
-          const result = await store.insert(rejected, caps);
-          assert.deepEqual(result, { ok: false, reason: 'seat_cap', count: 2, limit: 2 });
-          assert.equal(await store.get(rejected.id), null);
-          assert.deepEqual(await store.counts(), before);
+          await assertRefused(store, makeJob({ clientRequestId: 'over' }), caps, { ok: false, reason: 'seat_cap', count: 2, limit: 2 });
           const other = await store.insert(makeJob({ seat: 'user02' }), caps);
           assert.ok(other.ok, 'another seat still has room');
           // The rejected request id was not remembered: a retry once there is room is a new job.
@@ -214,12 +217,7 @@ export function runStoreConformance(name: string, open: () => Promise<StoreFixtu
           await add(store, { seat: 'user01' }, caps);
           await add(store, { seat: 'user02' }, caps);
           await add(store, { seat: 'user03' }, caps);
-          const before = await store.counts();
-          const rejected = makeJob({ seat: 'user04' });
-          const result = await store.insert(rejected, caps);
-          assert.deepEqual(result, { ok: false, reason: 'queue_full', count: 3, limit: 3 });
-          assert.equal(await store.get(rejected.id), null);
-          assert.deepEqual(await store.counts(), before);
+          await assertRefused(store, makeJob({ seat: 'user04' }), caps, { ok: false, reason: 'queue_full', count: 3, limit: 3 });
         }),
       );
 

@@ -1,16 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseEnvelope, parsePreviewFrame, previewMime } from '../../web-admin/src/envelope.ts';
+import { previewFrame as frame } from '../helpers/wire.ts';
 import { job, queueOf } from './fixtures.ts';
-
-function frame(header: unknown, bytes: number[]): ArrayBuffer {
-  const head = new TextEncoder().encode(JSON.stringify(header));
-  const buffer = new ArrayBuffer(4 + head.length + bytes.length);
-  new DataView(buffer).setUint32(0, head.length, false);
-  new Uint8Array(buffer, 4).set(head);
-  new Uint8Array(buffer, 4 + head.length).set(bytes);
-  return buffer;
-}
 
 describe('event envelopes', () => {
   it('accepts every documented envelope type', () => {

@@ -1,43 +1,19 @@
 /** Small builders for the admin panel's unit tests: jobs, queue views and envelopes as the API sends them. */
 import type { Job, QueueView, Worker } from '../../web-admin/src/api-types.ts';
 import type { Envelope } from '../../web-admin/src/envelope.ts';
+import { wireJob, wireQueue } from '../helpers/wire.ts';
 
-let counter = 0;
-
+/** A job with no position or ETA yet, titled by its number. */
 export function job(overrides: Partial<Job> = {}): Job {
-  counter += 1;
-  const id = overrides.id ?? `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`;
-  return {
-    id,
-    seat: 'user01',
-    title: `workflow ${counter}`,
-    state: 'queued',
-    priority: 'normal',
-    position: null,
-    eta: null,
-    eta_start: null,
-    attempts: 0,
-    queued_at: new Date(Date.UTC(2026, 10, 28, 10, 0, counter)).toISOString(),
-    started_at: null,
-    finished_at: null,
-    worker: null,
-    error: null,
-    cancel_requested: false,
-    outputs: [],
-    ...overrides,
-  };
+  return wireJob(overrides, (n) => ({ title: `workflow ${n}`, position: null, eta: null, eta_start: null }));
 }
 
 export function queueOf(jobs: readonly Job[], overrides: Partial<QueueView> = {}): QueueView {
-  return {
-    policy: 'round_robin',
-    paused: { submissions: false, dispatch: false },
+  return wireQueue({
     depth: jobs.length,
-    running: 0,
-    ready_workers: 1,
     entries: jobs.map((j, i) => ({ position: i + 1, id: j.id, seat: j.seat, mine: false, eta: 10 * (i + 1), eta_start: 10 * i })),
     ...overrides,
-  };
+  });
 }
 
 export function worker(overrides: Partial<Worker> = {}): Worker {

@@ -1,69 +1,30 @@
 /**
- * The shapes the admin panel reads from the comfy-multi API (docs/api.md, v1).
- * The panel is a plain API client: it never imports lib/, so these mirror the contract.
+ * The shapes the admin panel reads from the comfy-multi API (docs/api.md, v1). The
+ * wire shapes shared with the extension come from the browser-safe
+ * lib/protocol/envelope.ts; the admin-only answers are here.
  */
+import type { JobState, Paused, PriorityClass } from '../../lib/protocol/envelope.ts';
 
-export type JobState = 'queued' | 'dispatching' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-export type PriorityClass = 'instructor' | 'high' | 'normal' | 'low';
-export type WorkerState = 'ready' | 'busy' | 'draining' | 'disabled' | 'down' | 'starting';
+export type {
+  Announcement,
+  HealthSample,
+  Job,
+  JobState,
+  OutputFile,
+  Paused,
+  PriorityClass,
+  QueueEntry,
+  QueueView,
+  SystemStats,
+  Worker,
+  WorkerProgress,
+  WorkerState,
+} from '../../lib/protocol/envelope.ts';
+export type { ApiErrorBody } from '../../lib/protocol/error-body.ts';
+export { isTerminal, TERMINAL_STATES } from '../../lib/protocol/envelope.ts';
 
 export const JOB_STATES: readonly JobState[] = ['queued', 'dispatching', 'running', 'succeeded', 'failed', 'cancelled'];
 export const PRIORITY_CLASSES: readonly PriorityClass[] = ['instructor', 'high', 'normal', 'low'];
-export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
-export const isTerminal = (state: JobState): boolean => TERMINAL_STATES.includes(state);
-
-export interface OutputFile {
-  node_id: string;
-  kind: string;
-  filename: string;
-  subfolder: string;
-  type: 'output' | 'temp';
-  size?: number;
-  mime?: string;
-  url?: string;
-}
-
-export interface Job {
-  id: string;
-  seat: string;
-  title: string | null;
-  state: JobState;
-  priority: PriorityClass;
-  position: number | null;
-  eta: number | null;
-  eta_start: number | null;
-  attempts: number;
-  queued_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  worker: string | null;
-  error: { code: string; message: string } | null;
-  cancel_requested: boolean;
-  outputs: OutputFile[];
-}
-
-export interface QueueEntry {
-  position: number;
-  id?: string;
-  seat?: string;
-  mine?: boolean;
-  eta: number | null;
-  eta_start: number | null;
-}
-
-export interface Paused {
-  submissions: boolean;
-  dispatch: boolean;
-}
-
-export interface QueueView {
-  policy: string;
-  paused: Paused;
-  depth: number;
-  running: number;
-  ready_workers: number;
-  entries: QueueEntry[];
-}
 
 export interface Caps {
   max_queued_per_seat: number;
@@ -75,35 +36,6 @@ export interface SchedulerState {
   policies: string[];
   paused: Paused;
   caps: Caps;
-}
-
-export interface HealthSample {
-  at: string;
-  ok: boolean;
-  ms: number | null;
-}
-
-export interface SystemStats {
-  vram_total?: number | null;
-  vram_free?: number | null;
-  ram_total?: number | null;
-  ram_free?: number | null;
-  device?: string | null;
-}
-
-/** Progress as a worker reports it: a 0..1 fraction or ComfyUI's {value, max}. */
-export type WorkerProgress = number | { value: number; max: number; node?: string | null } | null;
-
-export interface Worker {
-  id: string;
-  url: string;
-  provider: string;
-  state: WorkerState;
-  current_job: string | null;
-  progress: WorkerProgress;
-  last_preview_url: string | null;
-  health: HealthSample[];
-  system: SystemStats | null;
 }
 
 export interface Seat {
@@ -125,12 +57,6 @@ export interface RotatedCode {
   url: string;
 }
 
-export interface Announcement {
-  id: string;
-  text: string;
-  at: string;
-}
-
 export interface Stats {
   depth_series: { at: string; queued: number; running: number }[];
   wait_series: { at: string; p50: number | null }[];
@@ -143,9 +69,4 @@ export interface SessionInfo {
   role: 'seat' | 'admin' | 'token';
   seat?: string;
   name?: string;
-}
-
-/** The body of every error answer. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; field?: string; details?: unknown };
 }

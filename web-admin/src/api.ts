@@ -2,6 +2,7 @@
  * The REST calls the panel makes (docs/api.md). Every failure becomes an
  * ApiError carrying the server's own message, so the panel can show it as is.
  */
+import { readErrorBody } from '../../lib/protocol/error-body.ts';
 import type {
   Announcement,
   Caps,
@@ -34,13 +35,8 @@ export class ApiError extends Error {
 
 /** The error body's message, or a plain description of the status when there is none. */
 export function errorFrom(status: number, body: unknown): ApiError {
-  const error = typeof body === 'object' && body !== null ? (body as { error?: unknown }).error : undefined;
-  if (typeof error === 'object' && error !== null) {
-    const { code, message, field } = error as { code?: unknown; message?: unknown; field?: unknown };
-    if (typeof message === 'string') {
-      return new ApiError(status, typeof code === 'string' ? code : 'error', message, typeof field === 'string' ? field : undefined);
-    }
-  }
+  const error = readErrorBody(body);
+  if (error) return new ApiError(status, error.code, error.message, error.field);
   return new ApiError(status, 'http_error', `The server answered ${status}`);
 }
 

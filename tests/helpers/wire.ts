@@ -1,9 +1,13 @@
-/** comfy-multi wire shapes (docs/api.md), for the extension's unit tests. */
-import type { Job, QueueView } from '../../extension/src/contract.ts';
+/** comfy-multi wire shapes (docs/api.md) for the browser clients' unit tests: jobs, queue views, preview frames. */
+import type { Job, QueueView } from '../../lib/protocol/envelope.ts';
 
 let counter = 0;
 
-export function wireJob(overrides: Partial<Job> = {}): Job {
+/**
+ * A job as the API sends it, numbered in order of creation. `defaults(n)` lets a
+ * suite set its own defaults from the job's number; `overrides` win over both.
+ */
+export function wireJob(overrides: Partial<Job> = {}, defaults: (n: number) => Partial<Job> = () => ({})): Job {
   counter += 1;
   const id = overrides.id ?? `00000000-0000-4000-8000-${String(counter).padStart(12, '0')}`;
   return {
@@ -23,6 +27,7 @@ export function wireJob(overrides: Partial<Job> = {}): Job {
     error: null,
     cancel_requested: false,
     outputs: [],
+    ...defaults(counter),
     ...overrides,
   };
 }
@@ -40,9 +45,9 @@ export function wireQueue(overrides: Partial<QueueView> = {}): QueueView {
 }
 
 /** A binary preview frame exactly as docs/api.md describes it: u32 BE header length, header JSON, image. */
-export function previewFrame(header: Record<string, unknown>, image: Uint8Array): ArrayBuffer {
+export function previewFrame(header: unknown, image: ArrayLike<number>): ArrayBuffer {
   const json = new TextEncoder().encode(JSON.stringify(header));
-  const buffer = new ArrayBuffer(4 + json.byteLength + image.byteLength);
+  const buffer = new ArrayBuffer(4 + json.byteLength + image.length);
   new DataView(buffer).setUint32(0, json.byteLength, false);
   new Uint8Array(buffer, 4).set(json);
   new Uint8Array(buffer, 4 + json.byteLength).set(image);
