@@ -5,6 +5,7 @@
  * demo convenience only) the admin password and the seats' codes in clear in
  * demo-secrets.json, so a restart with the same --data prints the same URLs.
  */
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -59,10 +60,20 @@ export async function runDemo(args: string[], help: string): Promise<void> {
     ...Array.from({ length: WORKERS }, async (_, i) => startSimulator({ port: 0, dataDir: await simDir(`gpu${i}`) })),
     startSimulator({ port: 0, multiUser: true, dataDir: await simDir('ui') }),
   ]);
-  const stopSimulators = async (): Promise<void> => {
+  const stopAll = async (): Promise<void> => {
     await Promise.all(simulators.map((sim) => sim.close().catch(() => undefined)));
   };
-  const upstream = simulators[WORKERS]!;
+  // The participants' page: a stand-in for ComfyUI's frontend with the extension loaded, in
+  // front of the simulated UI ComfyUI (`npm start` builds the extension first).
+  const { EXTENSION_WEB_DIR, startUiUpstream } = await import('./demo-ui-upstream.ts');
+  if (!existsSync(join(EXTENSION_WEB_DIR, 'comfy-multi.js'))) {
+    process.stderr.write('comfy-multi demo: the extension is not built, so Run in the seat pages will be refused; run `npm run build` first.\n');
+  }
+  const frontend = await startUiUpstream({ comfyUrl: simulators[WORKERS]!.url });
+  const stopSimulators = async (): Promise<void> => {
+    await frontend.close().catch(() => undefined);
+    await stopAll();
+  };
   try {
     const loaded = await loadConfig({
       file: null,
@@ -73,7 +84,7 @@ export async function runDemo(args: string[], help: string): Promise<void> {
         seats: { count: SEATS, prefix: 'user' },
         admin: { password },
         provider: { kind: 'local', workers: simulators.slice(0, WORKERS).map((sim, i) => ({ id: `gpu${i}`, url: sim.url })) },
-        ui_upstream: { url: upstream.url },
+        ui_upstream: { url: frontend.url },
         log_level: 'warn',
       },
     });

@@ -1,5 +1,5 @@
 /**
- * The ComfyUI extension in real Chromium: the harness frontend (tests/browser/harness)
+ * The ComfyUI extension in real Chromium: the harness frontend (server/demo-frontend)
  * loads the built bundle from the custom node's web directory through the REAL
  * comfy-multi seat gateway (/user/<seat>/), whose UI upstream is the harness server in
  * front of a simulated ComfyUI, while a simulated worker executes the jobs.
@@ -17,14 +17,14 @@ import type { RunningServer } from '../../server/runtime.ts';
 import { buildExtension } from '../../extension/build.ts';
 import { type BrowserHandle, launchBrowser } from '../helpers/browser.ts';
 import { until } from '../helpers/wait.ts';
-import { startUiUpstream, type UiUpstream } from './ui-upstream.ts';
+import { startUiUpstream, type UiUpstream } from '../../server/demo-ui-upstream.ts';
 
 /** Written in parallel by other helpers: without them there is nothing to run against. */
 const REQUIRED = ['lib/simulator/index.ts', 'lib/pool/worker-pool.ts', 'server/runtime.ts', 'server/config.ts', 'server/pool-factory.ts'];
 const missing = REQUIRED.filter((path) => !existsSync(new URL(`../../${path}`, import.meta.url)));
 const skip = missing.length > 0 ? `waiting for ${missing.join(', ')}` : false;
 
-/** What tests/browser/harness/frontend/main.js exposes for driving the page. */
+/** What server/demo-frontend/frontend/main.js exposes for driving the page. */
 interface HarnessApi {
   legacy: boolean;
   run(batchCount?: number): Promise<boolean>;

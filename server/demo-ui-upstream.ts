@@ -1,9 +1,11 @@
 /**
- * The "UI upstream" of the browser tests: a stand-in for the ComfyUI that serves the
- * frontend. It serves the harness page (tests/browser/harness) at `/`, the custom
- * node's web directory (extension/comfyui/js) under /extensions/comfy-multi/ with
- * /api/extensions listing it like ComfyUI does, and forwards everything else — HTTP
- * and the /ws WebSocket — to a ComfyUI (the simulator), or answers 404 without one.
+ * The "UI upstream" of the demo and the browser tests: a stand-in for the ComfyUI that
+ * serves the frontend. The real frontend ships as a Python wheel this project cannot
+ * install, so it serves a small page that reproduces the frontend's extension surface
+ * (server/demo-frontend: app.registerExtension, the api object, Run, node outputs) at `/`,
+ * the custom node's web directory (extension/comfyui/js) under /extensions/comfy-multi/ with
+ * /api/extensions listing it like ComfyUI does, and forwards everything else — HTTP and
+ * the /ws WebSocket — to a ComfyUI (the simulator), or answers 404 without one.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
@@ -11,8 +13,8 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { extname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const HARNESS_DIR = fileURLToPath(new URL('./harness/', import.meta.url));
-export const EXTENSION_WEB_DIR = fileURLToPath(new URL('../../extension/comfyui/js/', import.meta.url));
+export const HARNESS_DIR = fileURLToPath(new URL('./demo-frontend/', import.meta.url));
+export const EXTENSION_WEB_DIR = fileURLToPath(new URL('../extension/comfyui/js/', import.meta.url));
 const EXTENSION_NAME = 'comfy-multi';
 
 const TYPES: Record<string, string> = {
@@ -138,7 +140,7 @@ export async function startUiUpstream(options: { comfyUrl: string | null }): Pro
   };
 }
 
-/** For a manual look: `node tests/browser/ui-upstream.ts [comfy-url]` serves the harness. */
+/** For a manual look: `node server/demo-ui-upstream.ts [comfy-url]` serves the stand-in frontend. */
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const upstream = await startUiUpstream({ comfyUrl: process.argv[2] ?? null });
   console.log(`harness at ${upstream.url}/`);
