@@ -5,14 +5,12 @@
  * data folder (on the server) or through the server's admin API (from anywhere).
  * The zips hold the same entries as a participant's own outputs.zip.
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
-import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { OutputStore } from '../lib/outputs/output-store.ts';
+import { OutputStore, writeAtomically } from '../lib/outputs/output-store.ts';
 import { zipStream } from '../server/zip.ts';
 
 const PASSWORD_ENV = 'COMFY_MULTI_ADMIN_PASSWORD';
@@ -41,19 +39,6 @@ export interface ExportResult {
 export function exportFolder(out: string, now = new Date()): string {
   const pad = (n: number): string => String(n).padStart(2, '0');
   return join(out, `outputs-${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`);
-}
-
-/** Writes a stream to `file` through a temporary name, so a half-written zip never looks finished. */
-async function writeAtomically(file: string, body: Readable): Promise<number> {
-  const partial = `${file}.partial`;
-  try {
-    await pipeline(body, createWriteStream(partial));
-    await rename(partial, file);
-  } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
-  }
-  return (await stat(file)).size;
 }
 
 /** One zip per seat from <data>/outputs/<seat>/, with the server's own listing and zip writer. */

@@ -50,6 +50,19 @@ export function safeSegments(path: string, field = 'path'): string[] {
   return parts;
 }
 
+/** Streams `body` to `path` through a temporary name, so a half-written file never looks finished; answers its size. */
+export async function writeAtomically(path: string, body: Readable | AsyncIterable<Uint8Array>): Promise<number> {
+  const partial = `${path}.partial`;
+  try {
+    await pipeline(body, createWriteStream(partial));
+    await rename(partial, path);
+  } catch (error) {
+    await rm(partial, { force: true });
+    throw error;
+  }
+  return (await stat(path)).size;
+}
+
 export interface WorkerFile {
   filename: string;
   subfolder: string;
@@ -88,15 +101,7 @@ export class OutputStore {
   async write(seat: string, ref: OutputFile, body: Readable | AsyncIterable<Uint8Array>): Promise<number> {
     const path = this.resolve(seat, ref.subfolder, ref.filename);
     await mkdir(join(path, '..'), { recursive: true });
-    const partial = `${path}.partial`;
-    try {
-      await pipeline(body, createWriteStream(partial));
-      await rename(partial, path);
-    } catch (error) {
-      await rm(partial, { force: true });
-      throw error;
-    }
-    return (await stat(path)).size;
+    return writeAtomically(path, body);
   }
 
   async exists(seat: string, subfolder: string, filename: string): Promise<boolean> {
