@@ -80,6 +80,26 @@ describe('worker pool on 3 simulated workers', () => {
     }
   });
 
+  it('a worker that stalls past the stall timeout: the job is interrupted there and completes elsewhere once', async () => {
+    const fx = await openPool({ workers: 2, pool: { preSubmit: false, timing: { stallTimeoutMs: 600 } } });
+    try {
+      await untilReady(fx.pool, 2);
+      const { job } = await fx.queue.submit({ seat: 'user01', prompt: slowPrompt(11, 20, 40) });
+      await until(async () => (await fx.queue.store.get(job.id))?.state === 'running', 5_000, 'job running');
+      const first = (await fx.queue.store.get(job.id))!.worker!;
+      const stalled = fx.sims[Number(first.slice(1)) - 1]!;
+      stalled.faults.stall = true;
+      const done = await finished(fx.queue, job.id);
+      assert.equal(done.state, 'succeeded');
+      assert.notEqual(done.worker, first, 'it finished on the other worker');
+      assert.equal(done.attempts, 2);
+      assert.equal(stalled.stats.interrupts, 1, 'the stalled run was interrupted on its worker');
+      assert.equal(fx.comfy.filter((e) => e.job.id === job.id && e.type === 'execution_success').length, 1);
+    } finally {
+      await fx.close();
+    }
+  });
+
   it('cancelling a running job interrupts only its own worker', async () => {
     const fx = await openPool({ workers: 3, pool: { preSubmit: false } });
     try {
