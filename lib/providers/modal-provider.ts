@@ -57,24 +57,27 @@ export class ModalProvider implements InferenceProvider {
    */
   async startWorkers(_count?: number): Promise<WorkerEndpoint[]> {
     const deadline = Date.now() + this.#config.warm_timeout_s * 1000;
-    let last = 'no answer yet';
+    // What the endpoint last said beats a transport failure (e.g. the final, shortened probe timing out).
+    let lastAnswer: string | null = null;
+    let lastFailure = 'no answer yet';
     for (;;) {
       const remaining = deadline - Date.now();
       let answer: ProviderAnswer | null = null;
       try {
         answer = await this.#http.send('GET', '/system_stats', { headers: this.#headers, timeoutMs: Math.max(1, remaining) });
       } catch (error) {
-        last = error instanceof Error ? error.message : String(error);
+        lastFailure = error instanceof Error ? error.message : String(error);
       }
       if (answer?.ok) return this.listWorkers();
       if (answer) {
         const error = this.#http.error('GET', '/system_stats', answer, this.#credentials ?? 'none configured: set token_id_env and token_secret_env');
         // Only a starting container (5xx) or a busy proxy (429) is worth waiting for.
         if (answer.status < 500 && answer.status !== 429) throw error;
-        last = error.message;
+        lastAnswer = error.message;
       }
       if (Date.now() + this.#retryMs >= deadline) {
-        throw new QueueError('worker_unavailable', `modal: ComfyUI at ${this.#http.baseUrl} did not answer within ${this.#config.warm_timeout_s} s (${last})`);
+        const why = lastAnswer ?? lastFailure;
+        throw new QueueError('worker_unavailable', `modal: ComfyUI at ${this.#http.baseUrl} did not answer within ${this.#config.warm_timeout_s} s (${why})`);
       }
       await sleep(this.#retryMs);
     }
