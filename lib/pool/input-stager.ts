@@ -40,9 +40,20 @@ export class InputStager {
     this.root = options.root;
   }
 
-  /** Absolute path of a file in a seat's input folder; refuses paths that leave it. */
+  /**
+   * Absolute path of a file in a seat's input folder; refuses paths that leave it.
+   * The seat gateway uploads into a `<seat>/` sub-folder of the shared UI ComfyUI (so seats
+   * never see each other's files in LoadImage's list), which makes widget values read
+   * `<seat>/photo.png`: that leading segment names the folder itself, not a sub-folder.
+   */
   resolve(seat: string, path: string): string {
-    return join(this.root, ...safeSegments(seat, 'seat'), ...safeSegments(path, 'image'));
+    return join(this.root, ...safeSegments(seat, 'seat'), ...this.#relative(seat, path));
+  }
+
+  #relative(seat: string, path: string): string[] {
+    const parts = safeSegments(path, 'image');
+    if (parts.length > 1 && parts[0] === seat) parts.shift();
+    return parts;
   }
 
   /** Every reference to a seat input in the prompt. Values annotated [output]/[temp] are not inputs. */
@@ -88,7 +99,7 @@ export class InputStager {
     for (const ref of refs) {
       let target = uploaded.get(ref.path);
       if (target === undefined) {
-        const parts = ref.path.split('/');
+        const parts = this.#relative(seat, ref.path);
         const name = parts.pop()!;
         const subfolder = [WORKER_INPUT_ROOT, seat, ...parts].join('/');
         const answer = await upload(new Uint8Array(await readFile(this.resolve(seat, ref.path))), name, subfolder);

@@ -57,12 +57,35 @@ export interface CopyUploadOptions {
   log: FastifyBaseLogger;
 }
 
+/**
+ * The upload with its `subfolder` moved under `<seat>/`: the UI ComfyUI's input folder is shared,
+ * and LoadImage lists only its top-level files, so a seat's uploads stay out of other seats' lists.
+ */
+async function namespaced(body: Buffer, contentType: string | undefined, seat: string): Promise<FormData | null> {
+  if (!contentType?.toLowerCase().startsWith('multipart/form-data')) return null;
+  let form: FormData;
+  try {
+    form = await new Response(new Uint8Array(body), { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return null; // not parseable: the upstream answers it as ComfyUI would
+  }
+  const type = form.get('type');
+  if (type !== null && type !== 'input') return form;
+  const subfolder = form.get('subfolder');
+  const own = typeof subfolder === 'string' ? subfolder.replace(/^\/+|\/+$/g, '') : '';
+  form.set('subfolder', own === seat || own.startsWith(`${seat}/`) ? own : [seat, own].filter(Boolean).join('/'));
+  return form;
+}
+
 export async function copyUpload(options: CopyUploadOptions): Promise<FastifyReply> {
   const { request, reply, body, target, seat, inputs, log } = options;
   const headers = fetchHeaders(upstreamHeaders(request.headers, target.comfyUser));
+  const form = await namespaced(body, request.headers['content-type'], seat);
+  // fetch writes its own multipart boundary for a FormData body.
+  if (form) delete headers['content-type'];
   let response: Response;
   try {
-    response = await fetch(new URL(target.path, target.upstream), { method: 'POST', headers, body: new Uint8Array(body) });
+    response = await fetch(new URL(target.path, target.upstream), { method: 'POST', headers, body: form ?? new Uint8Array(body) });
   } catch (error) {
     throw new QueueError('worker_unavailable', `the UI upstream did not answer: ${(error as Error).message}`, { cause: error });
   }

@@ -147,6 +147,12 @@ export async function gatewayPlugin(app: FastifyInstance): Promise<void> {
     }
     if (VIEW_PATHS.has(sub) && (request.method === 'GET' || request.method === 'HEAD')) {
       if (await serveFromSeatStore(request, reply, seat)) return reply;
+      // Uploads live under <seat>/ on the shared UI ComfyUI: another seat's folder is not yours to view.
+      const query = request.query as Record<string, unknown>;
+      const owner = typeof query['subfolder'] === 'string' ? query['subfolder'].split('/')[0] : '';
+      if (query['type'] === 'input' && owner && owner !== seat && app.seats.has(owner)) {
+        throw new QueueError('not_found', 'no such input file', { field: 'filename' });
+      }
     }
     if (!upstream) throw new QueueError('worker_unavailable', 'no UI upstream is configured (ui_upstream.url)');
     const user = await comfyUser(seat);

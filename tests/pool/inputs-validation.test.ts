@@ -62,6 +62,14 @@ describe('inputs and validation', () => {
       assert.deepEqual(readFileSync(onWorker), png);
       assert.equal(job.prompt['1']!.inputs['image'], 'sub/photo.png', 'the stored job keeps the seat-relative name');
 
+      // Uploads through the seat gateway read "<seat>/…" in the widget: the same file, the same place.
+      const viaGateway = structuredClone(prompt);
+      viaGateway['1']!.inputs['image'] = 'user01/sub/photo.png';
+      viaGateway['2']!.inputs['filename_prefix'] = 'staged2';
+      const second = await fx.queue.submit({ seat: 'user01', prompt: viaGateway });
+      assert.equal((await finished(fx.queue, second.job.id)).state, 'succeeded');
+      assert.ok(existsSync(onWorker));
+
       const missing = await rejection(fx.queue.submit({ seat: 'user02', prompt }));
       assert.equal(missing.code, 'input_missing');
       assert.equal(missing.field, 'prompt.1.inputs.image');

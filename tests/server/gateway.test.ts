@@ -162,7 +162,7 @@ describe('seat gateway with a simulated ComfyUI upstream', () => {
     assert.notDeepEqual(Buffer.from(await other.arrayBuffer()), bytes);
   });
 
-  it('uploads go upstream and a copy lands in the seat’s input folder, sub-folder kept', async () => {
+  it('uploads go upstream under the seat’s own folder and a copy lands in the seat’s input folder, sub-folder kept', async () => {
     const png = Buffer.from(await (await fetch(`${sim.url}/view?filename=example.png&type=input`)).arrayBuffer());
     const form = new FormData();
     form.set('image', new Blob([png], { type: 'image/png' }), 'photo.png');
@@ -170,10 +170,17 @@ describe('seat gateway with a simulated ComfyUI upstream', () => {
     form.set('type', 'input');
     const uploaded = await fetch(`${t.url}/user/user01/api/upload/image`, { method: 'POST', body: form, headers: { cookie: cookieOf(a) } });
     assert.equal(uploaded.status, 200);
-    assert.deepEqual(await uploaded.json(), { name: 'photo.png', subfolder: 'pets', type: 'input' });
+    assert.deepEqual(await uploaded.json(), { name: 'photo.png', subfolder: 'user01/pets', type: 'input' });
     assert.deepEqual(await readFile(join(t.dataDir, 'inputs', 'user01', 'pets', 'photo.png')), png);
-    const viaUpstream = await fetch(`${t.url}/user/user01/view?filename=photo.png&subfolder=pets&type=input`, { headers: { cookie: cookieOf(a) } });
-    assert.deepEqual(Buffer.from(await viaUpstream.arrayBuffer()), png, 'the upstream has it too (combo lists)');
+    const viaUpstream = await fetch(`${t.url}/user/user01/view?filename=photo.png&subfolder=user01/pets&type=input`, { headers: { cookie: cookieOf(a) } });
+    assert.deepEqual(Buffer.from(await viaUpstream.arrayBuffer()), png, 'the upstream has it too (the widget preview)');
+
+    const list = (await (await fetch(`${t.url}/user/user02/api/object_info/LoadImage`, { headers: { cookie: cookieOf(b) } })).json()) as {
+      LoadImage: { input: { required: { image: [string[]] } } };
+    };
+    assert.ok(!list.LoadImage.input.required.image[0].some((name) => name.includes('photo.png')), "another seat's LoadImage list does not show it");
+    const peek = await fetch(`${t.url}/user/user02/view?filename=photo.png&subfolder=user01/pets&type=input`, { headers: { cookie: cookieOf(b) } });
+    assert.equal(peek.status, 404, "another seat cannot view it");
   });
 
   it('refuses paths and queries that try to escape, before anything is proxied', async () => {
