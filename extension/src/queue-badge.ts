@@ -47,7 +47,9 @@ export function mountQueueBadge({ state, slot, cancel }: BadgeOptions): HTMLElem
     const kind = !state.connected ? 'offline' : !job ? 'idle' : job.state === 'queued' ? 'queued' : 'running';
     badge.dataset['state'] = kind;
     text.textContent = state.connected ? shown.text : `Connecting… ${job ? shown.text : ''}`.trim();
-    eta.textContent = shown.eta;
+    // A held queue is not a slow one: say who holds it rather than show an ETA that is not moving.
+    const held = kind === 'queued' && state.queue?.paused.dispatch === true;
+    eta.textContent = held ? 'paused by the instructor' : shown.eta;
     const others = state.pendingCount() - (job ? 1 : 0);
     more.textContent = others > 0 ? `+${others} more` : '';
     button.hidden = !job || job.cancel_requested;

@@ -183,6 +183,7 @@ describe('comfy-multi extension in the ComfyUI frontend', { skip }, () => {
         return harness.run(2);
       });
       await badgeText(page).filter({ hasText: 'Queued #1 of 2' }).waitFor();
+      await page.locator('.cm-badge-eta', { hasText: 'paused by the instructor' }).waitFor();
       assert.equal(await page.textContent('.cm-badge-more'), '+1 more');
       assert.equal(await page.textContent('#queue-remaining'), '2');
       const [second, first] = await seatJobs('user02');
@@ -197,6 +198,7 @@ describe('comfy-multi extension in the ComfyUI frontend', { skip }, () => {
       await pauseDispatch(false);
     }
     await page.locator('.cm-badge[data-state="running"] .cm-badge-text', { hasText: /Running \d+%/ }).waitFor();
+    assert.notEqual(await page.textContent('.cm-badge-eta'), 'paused by the instructor');
     await badgeText(page).filter({ hasText: 'Queue idle' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(
       (await seatJobs('user02')).map((job) => job.state),
