@@ -285,7 +285,7 @@ describe('nginx with TLS in front of comfy-multi', { timeout: 60_000 }, () => {
       body: Buffer.from(await encoded.arrayBuffer()),
     });
     assert.equal(answer.status, 200, answer.body.toString());
-    assert.deepEqual(JSON.parse(answer.body.toString()), { name: 'large.png', subfolder: 'big', type: 'input' });
+    assert.deepEqual(JSON.parse(answer.body.toString()), { name: 'large.png', subfolder: 'user01/big', type: 'input' }, 'kept under the seat on the shared UI ComfyUI');
     assert.equal((await stat(join(dir, 'data', 'inputs', 'user01', 'big', 'large.png'))).size, image.length);
   });
 
